@@ -129,7 +129,10 @@ class StreamSettings(BaseModel):
         64, ge=1, le=4096, description="Cap on answer tokens when speech is off."
     )
     skip_hold_chars: int = Field(
-        5, ge=1, le=100, description="Audio waits until the answer is longer than this, so a "
+        5,
+        ge=1,
+        le=100,
+        description="Audio waits until the answer is longer than this, so a "
         "skip answer never makes a sound.",
     )
     # --- what to say ------------------------------------------------------------------

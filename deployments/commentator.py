@@ -1,0 +1,34 @@
+"""Commentator deployment: the vision-language engine, GPU-reserved when it needs one."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+
+from ray import serve
+
+from models.describers.base import DescribeRequest, DescriberOutput
+from models.factory import build_describer
+from serve_app.settings import Backend, ServiceSettings
+from serve_app.threaded_iter import iterate_in_thread
+
+log = logging.getLogger("ray.serve")
+
+
+@serve.deployment
+class Commentator:
+    def __init__(self, settings: ServiceSettings, backend: Backend) -> None:
+        log.info("Commentator: loading the %s describer", backend)
+        self._describer = build_describer(settings, backend)
+        self._backend = backend
+        log.info("Commentator: %s describer ready", backend)
+
+    async def describe(self, request: DescribeRequest) -> AsyncIterator[DescriberOutput]:
+        async for output in iterate_in_thread(lambda: self._describer.describe(request)):
+            yield output
+
+    async def close_stream(self, stream_id: str) -> None:
+        self._describer.close_stream(stream_id)
+
+    async def info(self) -> dict[str, object]:
+        return {"backend": str(self._backend), "emits_speech": self._describer.emits_speech}

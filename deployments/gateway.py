@@ -1,0 +1,173 @@
+"""StreamGateway deployment: one StreamSession per stream, wired to the other deployments."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from pydantic import ValidationError
+from ray import serve
+from ray.serve.handle import DeploymentHandle
+
+from models.describers.base import DescribeRequest, DescriberOutput
+from models.voices.base import SpeechRequest, VoiceInput
+from serve_app.events import StreamEvent
+from serve_app.gateway.stream_session import IngestSnapshot, StreamSession
+from serve_app.settings import (
+    LIVE_STREAM_SETTINGS,
+    ServiceSettings,
+    StreamSettings,
+    describe_validation_error,
+)
+
+log = logging.getLogger("ray.serve")
+
+
+@dataclass(frozen=True, slots=True)
+class StreamResult:
+    """Creating or finding a stream: its description, or why not (status code + message)."""
+
+    ok: bool
+    info: dict[str, Any] | None = None
+    status_code: int = 200
+    error: str = ""
+
+
+class HandlePorts:
+    """SessionPorts over Ray Serve handles."""
+
+    def __init__(
+        self, ingest: DeploymentHandle, commentator: DeploymentHandle, vocoder: DeploymentHandle
+    ) -> None:
+        self._ingest = ingest
+        self._commentator = commentator.options(stream=True)
+        self._vocoder = vocoder.options(stream=True)
+
+    async def take_batch(self, stream_id: str) -> IngestSnapshot:
+        return await self._ingest.take_batch.remote(stream_id)
+
+    async def describe(self, request: DescribeRequest) -> AsyncIterator[DescriberOutput]:
+        async for output in self._commentator.describe.remote(request):
+            yield output
+
+    async def synthesize(self, request: SpeechRequest) -> AsyncIterator[np.ndarray]:
+        async for chunk in self._vocoder.synthesize.remote(request):
+            yield chunk
+
+    async def set_display_delay(self, stream_id: str, delay_s: float) -> None:
+        await self._ingest.set_display_delay.remote(stream_id, delay_s)
+
+
+@serve.deployment
+class StreamGateway:
+    async def __init__(
+        self,
+        settings: ServiceSettings,
+        ingest: DeploymentHandle,
+        commentator: DeploymentHandle,
+        vocoder: DeploymentHandle,
+        backend_info: dict[str, Any],
+    ) -> None:
+        self._settings = settings
+        self._defaults = settings.stream_defaults()
+        self._ingest = ingest
+        self._commentator = commentator
+        self._vocoder = vocoder
+        self._ports = HandlePorts(ingest, commentator, vocoder)
+        self._backend_info = backend_info
+        self._voice_input = VoiceInput(backend_info["voice_input"])
+        self._describer_speaks = bool(backend_info["describer_speaks"])
+        self._sessions: dict[str, StreamSession] = {}
+        self._sources: dict[str, str] = {}
+        self._boot: asyncio.Task[None] | None = None
+        if settings.default_source:
+            # In the background: the other deployments may still be starting.
+            self._boot = asyncio.get_running_loop().create_task(self._start_default())
+
+    async def _start_default(self) -> None:
+        result = await self.create_stream(
+            self._settings.default_stream_id, self._settings.default_source, None
+        )
+        if not result.ok:
+            log.error("default stream did not start: %s", result.error)
+
+    async def reconfigure(self, config: dict[str, Any]) -> None:
+        """Ray Serve user_config: live settings for every stream, without a restart."""
+        unknown = set(config) - LIVE_STREAM_SETTINGS
+        if unknown:
+            raise ValueError(
+                f"user_config: {', '.join(sorted(unknown))} cannot change live; live settings "
+                f"are {', '.join(sorted(LIVE_STREAM_SETTINGS))}"
+            )
+        try:
+            self._defaults = self._settings.stream_defaults().with_overrides(config)
+        except ValidationError as error:
+            raise ValueError(describe_validation_error(error, "user_config")) from None
+        for session in self._sessions.values():
+            session.apply_settings(session.settings.model_copy(update=config))
+        log.info("live settings applied: %s", config)
+
+    async def create_stream(
+        self, stream_id: str, source: str, overrides: dict[str, Any] | None
+    ) -> StreamResult:
+        if stream_id in self._sessions:
+            return StreamResult(False, status_code=409, error=f"stream {stream_id!r} exists")
+        try:
+            settings: StreamSettings = self._defaults.with_overrides(overrides)
+        except ValidationError as error:
+            return StreamResult(
+                False, status_code=422, error=describe_validation_error(error, "settings")
+            )
+        opened = await self._ingest.open_stream.remote(stream_id, source, settings)
+        if not opened.ok:
+            return StreamResult(False, status_code=422, error=opened.error)
+        session = StreamSession(
+            stream_id, settings, self._ports, self._voice_input, self._describer_speaks
+        )
+        await self._ingest.set_display_delay.remote(stream_id, session.delay.target_delay_s)
+        session.start()
+        self._sessions[stream_id] = session
+        self._sources[stream_id] = source
+        log.info("stream %s: started from %s", stream_id, source)
+        return StreamResult(True, info=self._describe(stream_id), status_code=201)
+
+    async def delete_stream(self, stream_id: str) -> bool:
+        session = self._sessions.pop(stream_id, None)
+        if session is None:
+            return False
+        self._sources.pop(stream_id, None)
+        await session.stop()
+        await self._ingest.close_stream.remote(stream_id)
+        await self._commentator.close_stream.remote(stream_id)
+        await self._vocoder.close_stream.remote(stream_id)
+        log.info("stream %s: deleted", stream_id)
+        return True
+
+    def _describe(self, stream_id: str) -> dict[str, Any]:
+        session = self._sessions[stream_id]
+        return {"id": stream_id, "source": self._sources[stream_id], **session.status()}
+
+    async def get_stream(self, stream_id: str) -> dict[str, Any] | None:
+        return self._describe(stream_id) if stream_id in self._sessions else None
+
+    async def list_streams(self) -> list[dict[str, Any]]:
+        return [self._describe(stream_id) for stream_id in self._sessions]
+
+    async def follow(self, stream_id: str, after_seq: int | None) -> AsyncIterator[StreamEvent]:
+        """The stream's released events from after ``after_seq`` on, until it is deleted."""
+        session = self._sessions.get(stream_id)
+        if session is None:
+            return
+        async for event in session.events.follow(after_seq):
+            yield event
+
+    async def status(self) -> dict[str, Any]:
+        return {
+            "backend": self._backend_info,
+            "streams": await self.list_streams(),
+            "live_settings": sorted(LIVE_STREAM_SETTINGS),
+        }

@@ -1,0 +1,300 @@
+"""Ingress deployment: the HTTP surface (FastAPI) and local fan-out to clients.
+
+Each replica keeps one upstream per stream for video and one for events, whatever the
+number of viewers (:class:`StreamHub`), and gives each client its own bounded queue.
+"""
+
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from importlib import resources
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
+from ray import serve
+from ray.serve.handle import DeploymentHandle
+from sse_starlette.sse import EventSourceResponse
+from starlette.exceptions import HTTPException
+
+from serve_app.events import AudioChunk, StreamEvent
+from serve_app.fanout import Broadcaster, Overflow, Subscription
+from serve_app.ingest.frames import DisplayFrame
+from serve_app.settings import ServiceSettings
+
+log = logging.getLogger("ray.serve")
+
+MJPEG_BOUNDARY = "frame"
+EVENT_QUEUE = 512  # events a slow SSE client may lag before it is dropped (and reconnects)
+
+app = FastAPI(
+    title="Live commentary",
+    description="Live AI commentary on video streams: text (SSE), video (MJPEG), speech (PCM).",
+    version="0.1.0",
+)
+
+
+class ClientError(HTTPException):
+    """A request the client can fix: answered with its status code and a plain message."""
+
+
+@app.exception_handler(HTTPException)
+async def _http_error(request: Request, error: HTTPException) -> JSONResponse:
+    return JSONResponse({"error": error.detail}, status_code=error.status_code)
+
+
+@app.exception_handler(RequestValidationError)
+async def _validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
+    problems = [
+        f"{'.'.join(str(p) for p in item['loc'])}: {item['msg']}" for item in error.errors()
+    ]
+    return JSONResponse({"error": "invalid request", "problems": problems}, status_code=422)
+
+
+@app.exception_handler(Exception)
+async def _unexpected(request: Request, error: Exception) -> JSONResponse:
+    # Logged in full here; the client gets a message, never a stack trace.
+    log.exception("unhandled error on %s", request.url.path)
+    return JSONResponse({"error": f"internal error: {type(error).__name__}"}, status_code=500)
+
+
+class StreamHub:
+    """One stream's upstreams in this replica, shared by all of its clients."""
+
+    def __init__(
+        self, stream_id: str, ingest: DeploymentHandle, gateway: DeploymentHandle, queue: int
+    ) -> None:
+        self.stream_id = stream_id
+        self._ingest = ingest.options(stream=True)
+        self._gateway = gateway.options(stream=True)
+        self.frames: Broadcaster[DisplayFrame] = Broadcaster(queue, Overflow.DROP_OLDEST)
+        self.events: Broadcaster[StreamEvent] = Broadcaster(EVENT_QUEUE, Overflow.DISCONNECT)
+        self._frame_task: asyncio.Task[None] | None = None
+        self._event_task: asyncio.Task[None] | None = None
+
+    def subscribe_frames(self) -> Subscription[DisplayFrame]:
+        subscription = self.frames.subscribe()
+        if self._frame_task is None or self._frame_task.done():
+            self._frame_task = asyncio.create_task(self._pump_frames())
+        return subscription
+
+    def subscribe_events(self) -> Subscription[StreamEvent]:
+        subscription = self.events.subscribe()
+        if self._event_task is None or self._event_task.done():
+            self._event_task = asyncio.create_task(self._pump_events())
+        return subscription
+
+    async def _pump_frames(self) -> None:
+        try:
+            async for frame in self._ingest.display_frames.remote(self.stream_id):
+                self.frames.publish(frame)
+                if not len(self.frames):
+                    return  # the last viewer left: stop pulling frames
+        finally:
+            self._frame_task = None
+
+    async def _pump_events(self) -> None:
+        try:
+            async for event in self._gateway.follow.remote(self.stream_id, None):
+                self.events.publish(event)
+                if not len(self.events):
+                    return
+        finally:
+            self._event_task = None
+
+    async def close(self) -> None:
+        self.frames.close()
+        self.events.close()
+        for task in (self._frame_task, self._event_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+
+
+def _deployment_health() -> dict[str, str]:
+    try:
+        status = serve.status()
+    except Exception as error:  # status is informative; never fail the request over it
+        return {"error": str(error)}
+    health: dict[str, str] = {}
+    for application in status.applications.values():
+        for name, deployment in application.deployments.items():
+            health[name] = str(getattr(deployment.status, "value", deployment.status))
+    return health
+
+
+# serve.ingress pickles the FastAPI app when the class is decorated, so everything its
+# routes call must already be defined above this point.
+@serve.deployment
+@serve.ingress(app)
+class Ingress:
+    def __init__(
+        self,
+        settings: ServiceSettings,
+        gateway: DeploymentHandle,
+        ingest: DeploymentHandle,
+        backend_info: dict[str, Any],
+    ) -> None:
+        self._settings = settings
+        self._gateway = gateway
+        self._ingest = ingest
+        self._backend_info = backend_info
+        self._hubs: dict[str, StreamHub] = {}
+        self._page = resources.files("serve_app").joinpath("static/index.html").read_text()
+
+    # --- helpers -------------------------------------------------------------------------
+    async def _stream(self, stream_id: str) -> dict[str, Any]:
+        info = await self._gateway.get_stream.remote(stream_id)
+        if info is None:
+            raise ClientError(404, f"no stream {stream_id!r}; GET /api/streams lists them")
+        return info
+
+    def _hub(self, stream_id: str) -> StreamHub:
+        hub = self._hubs.get(stream_id)
+        if hub is None:
+            hub = StreamHub(
+                stream_id, self._ingest, self._gateway, self._settings.client_queue_frames
+            )
+            self._hubs[stream_id] = hub
+        return hub
+
+    def _check_viewers(self, broadcaster: Broadcaster[Any]) -> None:
+        if len(broadcaster) >= self._settings.max_viewers_per_stream:
+            raise ClientError(
+                429, f"stream is at its limit of {self._settings.max_viewers_per_stream} viewers"
+            )
+
+    # --- page and status ----------------------------------------------------------------
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    async def page(self) -> HTMLResponse:
+        return HTMLResponse(self._page)
+
+    @app.get("/api/status", summary="Backends, deployments and every stream's state")
+    async def status(self) -> dict[str, Any]:
+        gateway_status, ingest_status = await asyncio.gather(
+            self._gateway.status.remote(), self._ingest.status.remote()
+        )
+        return {
+            "backend": self._backend_info,
+            "deployments": _deployment_health(),
+            "default_stream": self._settings.default_stream_id,
+            "streams": [
+                {**s, "ingest": ingest_status.get(s["id"], {})} for s in gateway_status["streams"]
+            ],
+        }
+
+    @app.get("/api/streams", summary="List streams")
+    async def list_streams(self) -> list[dict[str, Any]]:
+        return await self._gateway.list_streams.remote()
+
+    @app.get("/api/streams/{stream_id}", summary="One stream's state")
+    async def get_stream(self, stream_id: str) -> dict[str, Any]:
+        return await self._stream(stream_id)
+
+    # --- video ----------------------------------------------------------------------------
+    @app.get("/api/streams/{stream_id}/frame", summary="The newest frame (real time, no delay)")
+    async def frame(self, stream_id: str) -> Response:
+        await self._stream(stream_id)
+        frame: DisplayFrame | None = await self._ingest.latest_frame.remote(stream_id)
+        if frame is None:
+            raise ClientError(404, f"stream {stream_id!r} has no frame yet; retry shortly")
+        return Response(
+            frame.jpeg,
+            media_type="image/jpeg",
+            headers={"X-Media-Ts": f"{frame.media_ts_s:.4f}", "Cache-Control": "no-store"},
+        )
+
+    @app.get("/api/streams/{stream_id}/mjpeg", summary="Video at native rate, delayed for sync")
+    async def mjpeg(self, stream_id: str) -> StreamingResponse:
+        await self._stream(stream_id)
+        hub = self._hub(stream_id)
+        self._check_viewers(hub.frames)
+        subscription = hub.subscribe_frames()
+
+        async def parts() -> AsyncIterator[bytes]:
+            async for frame in subscription:
+                yield (
+                    f"--{MJPEG_BOUNDARY}\r\nContent-Type: image/jpeg\r\n"
+                    f"Content-Length: {len(frame.jpeg)}\r\nX-Media-Ts: {frame.media_ts_s:.4f}\r\n"
+                    f"X-Capture-Wall: {frame.capture_wall:.4f}\r\n\r\n"
+                ).encode() + frame.jpeg + b"\r\n"
+
+        return StreamingResponse(
+            parts(),
+            media_type=f"multipart/x-mixed-replace; boundary={MJPEG_BOUNDARY}",
+            headers={"Cache-Control": "no-store"},
+        )
+
+    # --- commentary -----------------------------------------------------------------------
+    @app.get("/api/streams/{stream_id}/events", summary="Commentary and cycle events (SSE)")
+    async def events(self, stream_id: str, request: Request) -> EventSourceResponse:
+        await self._stream(stream_id)
+        last_id = request.headers.get("last-event-id")
+        if last_id is not None and not last_id.isdigit():
+            raise ClientError(400, "Last-Event-ID must be an event sequence number")
+        if last_id is not None:
+            # A reconnecting client first gets what it missed, straight from the event log.
+            source = self._gateway.options(stream=True).follow.remote(stream_id, int(last_id))
+        else:
+            hub = self._hub(stream_id)
+            self._check_viewers(hub.events)
+            source = hub.subscribe_events()
+
+        async def messages() -> AsyncIterator[dict[str, str]]:
+            async for event in source:
+                if isinstance(event, AudioChunk):
+                    continue
+                yield {
+                    "event": event.type,
+                    "id": str(event.seq),
+                    "data": event.model_dump_json(exclude={"pcm"}),
+                }
+
+        return EventSourceResponse(messages(), ping=15)
+
+    @app.get("/api/streams/{stream_id}/audio-stream", summary="Spoken commentary, raw PCM")
+    async def audio_stream(self, stream_id: str) -> StreamingResponse:
+        info = await self._stream(stream_id)
+        if not info.get("speech"):
+            raise ClientError(404, f"speech is off for stream {stream_id!r} (enable_tts)")
+        hub = self._hub(stream_id)
+        self._check_viewers(hub.events)
+        subscription = hub.subscribe_events()
+
+        async def pcm() -> AsyncIterator[bytes]:
+            async for event in subscription:
+                if isinstance(event, AudioChunk):
+                    yield event.pcm
+
+        return StreamingResponse(
+            pcm(),
+            media_type="audio/L16;rate=48000;channels=1",
+            headers={
+                "X-Audio-Rate": "48000",
+                "X-Audio-Channels": "1",
+                "X-Audio-Format": "s16le",
+                "Cache-Control": "no-store",
+            },
+        )
+
+    # --- the default stream's short forms --------------------------------------------------
+    @app.get("/api/frame", summary="The default stream's newest frame")
+    async def default_frame(self) -> Response:
+        return await self.frame(self._settings.default_stream_id)
+
+    @app.get("/api/mjpeg", summary="The default stream's video")
+    async def default_mjpeg(self) -> StreamingResponse:
+        return await self.mjpeg(self._settings.default_stream_id)
+
+    @app.get("/api/events", summary="The default stream's commentary events")
+    async def default_events(self, request: Request) -> EventSourceResponse:
+        return await self.events(self._settings.default_stream_id, request)
+
+    @app.get("/api/audio-stream", summary="The default stream's spoken commentary")
+    async def default_audio(self) -> StreamingResponse:
+        return await self.audio_stream(self._settings.default_stream_id)
+

@@ -1,0 +1,93 @@
+"""Which engines to run: the backend choice, and building the chosen describer and voice.
+
+This is the one place that knows every backend; deployments ask it for "the describer" and
+"the voice" and stay ignorant of which ones they got.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from models.describers.base import Describer
+from models.voices.base import Voice
+from serve_app.settings import Backend, ServiceSettings, VoiceBackend
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class BackendChoice:
+    describer: Backend
+    voice: VoiceBackend
+    reason: str
+
+    @property
+    def needs_gpu(self) -> bool:
+        return self.describer is Backend.MINICPMO
+
+
+def gpu_present() -> bool:
+    """True when this machine has an NVIDIA GPU (checked without importing torch)."""
+    return shutil.which("nvidia-smi") is not None and Path("/dev/nvidiactl").exists()
+
+
+def model_dir_present(model_path: str) -> bool:
+    return (Path(model_path) / "config.json").is_file()
+
+
+def choose_backends(settings: ServiceSettings, gpu_available: bool) -> BackendChoice:
+    """Resolve ``auto``: MiniCPM-o when a GPU and a model directory are present."""
+    describer = settings.backend
+    reason = f"backend set to {describer}"
+    if describer is Backend.AUTO:
+        if gpu_available and model_dir_present(settings.model_path):
+            describer, reason = Backend.MINICPMO, f"GPU found and model at {settings.model_path}"
+        else:
+            missing = "no GPU" if not gpu_available else f"no model at {settings.model_path}"
+            describer, reason = Backend.EMBEDDED, f"auto: {missing}, using the embedded describer"
+    voice = settings.voice
+    if voice is VoiceBackend.AUTO:
+        uses_tokens = describer is Backend.MINICPMO and not settings.tts_in_process
+        voice = VoiceBackend.TOKEN2WAV if uses_tokens else VoiceBackend.ESPEAK
+    return BackendChoice(describer, voice, reason)
+
+
+def build_describer(settings: ServiceSettings, backend: Backend) -> Describer:
+    if backend is Backend.EMBEDDED:
+        from models.describers.embedded import EmbeddedDescriber
+
+        return EmbeddedDescriber()
+    if backend is Backend.SYNTHETIC:
+        from models.describers.synthetic import SyntheticDescriber
+
+        return SyntheticDescriber(
+            latency_mean_s=settings.synthetic_latency_mean_s,
+            latency_sigma=settings.synthetic_latency_sigma,
+        )
+    if backend is Backend.HF:
+        from models.describers.hf_vlm import HfVlmDescriber
+
+        if not settings.hf_model_path:
+            raise ValueError("backend 'hf' needs hf_model_path (HF_MODEL_PATH)")
+        return HfVlmDescriber.from_pretrained(settings.hf_model_path)
+    if backend is Backend.MINICPMO:
+        from models.describers.minicpmo import MiniCPMODescriber
+        from models.loading.minicpmo_loader import load_minicpmo
+
+        return MiniCPMODescriber(load_minicpmo(settings), in_process_audio=settings.tts_in_process)
+    raise ValueError(f"backend {backend} must be resolved before building")
+
+
+def build_voice(settings: ServiceSettings, voice: VoiceBackend) -> Voice:
+    if voice is VoiceBackend.ESPEAK:
+        from models.voices.espeak import EspeakVoice
+
+        return EspeakVoice(language=settings.language)
+    if voice is VoiceBackend.TOKEN2WAV:
+        from models.voices.token2wav import Token2wavVoice
+
+        return Token2wavVoice.from_settings(settings)
+    raise ValueError(f"voice {voice} must be resolved before building")

@@ -1,0 +1,79 @@
+"""build_app: serve_config.yaml's import_path. Settings in, the bound five-deployment graph out.
+
+This is the only place that reads settings from outside (the YAML's ``args`` and the
+environment), picks the backends, and sets each deployment's resources. A replica that asks
+for a GPU on a machine without one would wait forever without a word, so GPUs are asked
+for only when one is really there.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from ray.serve import Application
+
+from deployments.commentator import Commentator
+from deployments.frame_ingest import FrameIngest
+from deployments.gateway import StreamGateway
+from deployments.ingress import Ingress
+from deployments.vocoder import Vocoder
+from models.factory import choose_backends, gpu_present
+from models.voices.base import VoiceInput
+from serve_app.settings import Backend, ServiceSettings, VoiceBackend, load_settings
+
+log = logging.getLogger("ray.serve")
+
+# Long-lived MJPEG/SSE/audio connections each hold a request slot for their whole life;
+# Serve's default of 5 per replica would stall the sixth viewer.
+INGRESS_MAX_ONGOING = 1000
+# The gateway serves a follow() stream per Ingress hub plus control calls.
+GATEWAY_MAX_ONGOING = 1000
+
+
+def backend_info(settings: ServiceSettings, gpu_available: bool) -> dict[str, Any]:
+    choice = choose_backends(settings, gpu_available)
+    return {
+        "describer": str(choice.describer),
+        "voice": str(choice.voice),
+        "reason": choice.reason,
+        "gpu": gpu_available,
+        "voice_input": str(
+            VoiceInput.TOKENS if choice.voice is VoiceBackend.TOKEN2WAV else VoiceInput.TEXT
+        ),
+        "describer_speaks": choice.describer is Backend.MINICPMO,
+    }
+
+
+def build_graph(settings: ServiceSettings, gpu_available: bool) -> Application:
+    choice = choose_backends(settings, gpu_available)
+    info = backend_info(settings, gpu_available)
+    log.info("backend: %s describer, %s voice (%s)", choice.describer, choice.voice, choice.reason)
+    commentator_gpus = settings.commentator_num_gpus if choice.needs_gpu and gpu_available else 0
+    vocoder_gpus = (
+        settings.vocoder_num_gpus
+        if choice.voice is VoiceBackend.TOKEN2WAV and gpu_available
+        else 0
+    )
+    # num_cpus 0–0.5 everywhere: each deployment otherwise reserves a whole CPU and five of
+    # them never fit a 2-core machine (they sit DEPLOYING forever, silently).
+    ingest = FrameIngest.options(ray_actor_options={"num_cpus": 0.25}).bind(settings)
+    commentator = Commentator.options(
+        ray_actor_options={"num_cpus": 0.25, "num_gpus": commentator_gpus}
+    ).bind(settings, choice.describer)
+    vocoder = Vocoder.options(
+        ray_actor_options={"num_cpus": 0.1, "num_gpus": vocoder_gpus}
+    ).bind(settings, choice.voice)
+    gateway = StreamGateway.options(
+        ray_actor_options={"num_cpus": 0.1}, max_ongoing_requests=GATEWAY_MAX_ONGOING
+    ).bind(settings, ingest, commentator, vocoder, info)
+    return Ingress.options(
+        ray_actor_options={"num_cpus": 0.1}, max_ongoing_requests=INGRESS_MAX_ONGOING
+    ).bind(settings, gateway, ingest, info)
+
+
+def build_app(args: dict[str, Any]) -> Application:
+    """Ray Serve application builder (serve_config.yaml: import_path: serve_app.app:build_app)."""
+    settings = load_settings(args)  # raises SettingsError naming each bad field
+    logging.getLogger("serve_app").setLevel(settings.log_level)
+    return build_graph(settings, gpu_present())

@@ -1,0 +1,109 @@
+"""The typed events a stream sends to its clients, in order, each with its media time.
+
+Text and cycle events go to SSE clients as JSON (``event:`` is the ``type``); audio chunks
+go to audio clients as raw PCM. Every event carries the stream id, its sequence number in
+the stream's event log (``seq``, assigned when released) and ``media_ts_s``, the media time
+of the frame it speaks about, so a client can line it up with the picture.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class StreamState(StrEnum):
+    STARTING = "starting"
+    LIVE = "live"
+    RECONNECTING = "reconnecting"
+    ENDED = "ended"
+    FAILED = "failed"
+    STOPPED = "stopped"
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    stream_id: str
+    seq: int = -1
+    wall_ts: float = 0.0
+    """Wall time the event was released to clients."""
+
+
+class StateChanged(_Event):
+    """The stream's source changed state (opening, live, reconnecting, ended, failed)."""
+
+    type: Literal["state"] = "state"
+    state: StreamState
+    detail: str = ""
+
+    def __str__(self) -> str:
+        return f"[{self.stream_id}] state {self.state} {self.detail}".rstrip()
+
+
+class CycleStarted(_Event):
+    """The model was asked about frames with these media times (oldest first)."""
+
+    type: Literal["cycle_start"] = "cycle_start"
+    cycle: int
+    frames_media_ts_s: list[float]
+    hint: str
+    media_ts_s: float
+
+
+class CommentaryText(_Event):
+    """A piece of commentary text; pieces of one cycle concatenate to its answer."""
+
+    type: Literal["text"] = "text"
+    cycle: int
+    text: str
+    media_ts_s: float
+    late: bool = False
+
+
+class CycleEnded(_Event):
+    """A cycle finished. ``latency_s``: capture of its newest frame → first output ready."""
+
+    type: Literal["cycle_end"] = "cycle_end"
+    cycle: int
+    text: str
+    skip: bool
+    media_ts_s: float
+    latency_s: float
+    inference_s: float
+    late: bool
+    lateness_s: float
+    error: str = ""
+
+
+class DelayChanged(_Event):
+    """The display delay changed: the picture now lags capture by ``target_delay_s``."""
+
+    type: Literal["delay"] = "delay"
+    target_delay_s: float
+    policy: str
+    media_ts_s: float = 0.0
+
+
+class AudioChunk(_Event):
+    """Spoken commentary: mono 48 kHz int16 little-endian PCM."""
+
+    type: Literal["audio"] = "audio"
+    cycle: int
+    pcm: bytes = Field(repr=False)
+    media_ts_s: float
+    sample_rate_hz: int = 48_000
+
+    @property
+    def duration_s(self) -> float:
+        return len(self.pcm) / 2 / self.sample_rate_hz
+
+
+StreamEvent = Annotated[
+    StateChanged | CycleStarted | CommentaryText | CycleEnded | DelayChanged | AudioChunk,
+    Field(discriminator="type"),
+]
+
+CLIENT_JSON_EXCLUDE = {"pcm"}

@@ -1,0 +1,103 @@
+"""Broadcaster: one upstream, many clients, each with its own bounded queue.
+
+A slow or stalled client never slows the upstream or the other clients: for video its
+queue drops the oldest frame (a viewer wants the newest picture); for commentary and audio
+a client whose queue overflows is disconnected alone (its SSE client reconnects with
+Last-Event-ID and gets what it missed from the event log, so no line is lost).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from enum import StrEnum
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+class Overflow(StrEnum):
+    DROP_OLDEST = "drop_oldest"
+    DISCONNECT = "disconnect"
+
+
+class _Closed:
+    pass
+
+
+_CLOSED = _Closed()
+
+
+class Subscription(Generic[T]):
+    def __init__(self, owner: Broadcaster[T], size: int) -> None:
+        self._owner = owner
+        self._queue: asyncio.Queue[T | _Closed] = asyncio.Queue(size)
+        self.dropped = 0
+        self.disconnected = False
+
+    def _offer(self, item: T, policy: Overflow) -> None:
+        if self.disconnected:
+            return
+        if self._queue.full():
+            if policy is Overflow.DISCONNECT:
+                self.disconnected = True
+                self._force(_CLOSED)
+                return
+            self._queue.get_nowait()
+            self.dropped += 1
+        self._queue.put_nowait(item)
+
+    def _force(self, item: T | _Closed) -> None:
+        while self._queue.full():
+            self._queue.get_nowait()
+        self._queue.put_nowait(item)
+
+    def close(self) -> None:
+        self._owner._remove(self)
+
+    async def __aiter__(self) -> AsyncIterator[T]:
+        try:
+            while True:
+                item = await self._queue.get()
+                if isinstance(item, _Closed):
+                    return
+                yield item
+        finally:
+            self.close()
+
+
+class Broadcaster(Generic[T]):
+    def __init__(self, queue_size: int, policy: Overflow, max_subscribers: int = 10_000) -> None:
+        self.queue_size = queue_size
+        self.policy = policy
+        self.max_subscribers = max_subscribers
+        self._subscriptions: list[Subscription[T]] = []
+        self.closed = False
+
+    def __len__(self) -> int:
+        return len(self._subscriptions)
+
+    def subscribe(self) -> Subscription[T]:
+        if self.closed:
+            raise RuntimeError("broadcaster is closed")
+        if len(self._subscriptions) >= self.max_subscribers:
+            raise OverflowError(f"at most {self.max_subscribers} clients")
+        subscription: Subscription[T] = Subscription(self, self.queue_size)
+        self._subscriptions.append(subscription)
+        return subscription
+
+    def _remove(self, subscription: Subscription[T]) -> None:
+        if subscription in self._subscriptions:
+            self._subscriptions.remove(subscription)
+
+    def publish(self, item: T) -> None:
+        for subscription in list(self._subscriptions):
+            subscription._offer(item, self.policy)
+            if subscription.disconnected:
+                self._remove(subscription)
+
+    def close(self) -> None:
+        self.closed = True
+        for subscription in self._subscriptions:
+            subscription._force(_CLOSED)
+        self._subscriptions.clear()

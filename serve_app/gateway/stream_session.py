@@ -1,0 +1,491 @@
+"""StreamSession: one stream's commentary cycle loop, its pacing, and its event log.
+
+Per cycle: take the window's frames → ask the describer → stream text (and speech work)
+out → voice → 48 kHz PCM → release everything to clients when the display clock reaches
+the frames it speaks of (or at once, under the original EMA policy) → update the delay.
+
+The outside world (FrameIngest, Commentator, Vocoder) comes in through :class:`SessionPorts`,
+so the session runs the same against Ray handles or plain in-process engines in tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from models.describers.base import (
+    DescribeRequest,
+    DescriberOutput,
+    SpeechTokens,
+    TextDelta,
+    TimedFrame,
+    Waveform,
+)
+from models.voices.base import VOICE_SAMPLE_RATE_HZ, SpeechRequest, VoiceInput
+from serve_app.clock import Clock, SystemClock
+from serve_app.events import (
+    AudioChunk,
+    CommentaryText,
+    CycleEnded,
+    CycleStarted,
+    DelayChanged,
+    StateChanged,
+    StreamEvent,
+    StreamState,
+)
+from serve_app.gateway.event_log import EventLog
+from serve_app.ingest.frames import WindowBatch
+from serve_app.pacing.audio_clock import AudioClock, AudioGate
+from serve_app.pacing.delay_policy import DelayPolicy, EmaDelay, QuantileDelay
+from serve_app.pacing.intensity import CommentaryIntensity
+from serve_app.pacing.pcm_resampler import PcmResampler
+from serve_app.pacing.release_queue import ReleaseQueue, release_time
+from serve_app.pacing.sentences import SentenceSplitter
+from serve_app.pacing.skip_filter import SkipAudioFilter, is_skip_answer
+from serve_app.settings import StreamSettings, SyncPolicy
+
+log = logging.getLogger(__name__)
+
+OUT_SAMPLE_RATE_HZ = 48_000
+IDLE_POLL_S = 0.25  # how often to look again when the window is empty or the source is down
+ERROR_BACKOFF_S = 2.0  # after a failed cycle, so a broken model does not spin the CPU
+
+
+@dataclass(frozen=True, slots=True)
+class IngestSnapshot:
+    """What FrameIngest says about a stream when asked for a cycle's frames."""
+
+    batch: WindowBatch | None
+    state: StreamState
+    detail: str = ""
+
+
+class SessionPorts(Protocol):
+    """The stages a session talks to. Implemented by Ray handles in the gateway deployment."""
+
+    async def take_batch(self, stream_id: str) -> IngestSnapshot: ...
+
+    def describe(self, request: DescribeRequest) -> AsyncIterator[DescriberOutput]: ...
+
+    def synthesize(self, request: SpeechRequest) -> AsyncIterator[np.ndarray]: ...
+
+    async def set_display_delay(self, stream_id: str, delay_s: float) -> None: ...
+
+
+def make_delay_policy(settings: StreamSettings) -> DelayPolicy:
+    if settings.sync_policy is SyncPolicy.EMA:
+        return EmaDelay(
+            settings.stream_delay_init_s,
+            settings.stream_delay_ema_alpha,
+            settings.max_display_delay_s,
+        )
+    return QuantileDelay(
+        settings.stream_delay_init_s,
+        settings.sync_latency_quantile,
+        settings.sync_history_cycles,
+        settings.sync_margin_s,
+        settings.max_display_delay_s,
+    )
+
+
+@dataclass
+class CycleStats:
+    """Counters a stream reports in its status."""
+
+    cycles: int = 0
+    skips: int = 0
+    late: int = 0
+    errors: int = 0
+    last_latency_s: float | None = None
+    last_inference_s: float | None = None
+    latencies_s: list[float] = field(default_factory=list)
+
+    def record(self, latency_s: float | None, inference_s: float, skip: bool, late: bool) -> None:
+        self.cycles += 1
+        self.skips += skip
+        self.late += late
+        self.last_inference_s = inference_s
+        if latency_s is not None:
+            self.last_latency_s = latency_s
+            self.latencies_s = [*self.latencies_s[-199:], latency_s]
+
+
+class StreamSession:
+    def __init__(
+        self,
+        stream_id: str,
+        settings: StreamSettings,
+        ports: SessionPorts,
+        voice_input: VoiceInput | None,
+        describer_speaks: bool,
+        clock: Clock | None = None,
+    ) -> None:
+        self.stream_id = stream_id
+        self.ports = ports
+        self.voice_input = voice_input
+        self.describer_speaks = describer_speaks
+        self._clock = clock or SystemClock()
+        self.events = EventLog(clock=self._clock)
+        self.audio_clock = AudioClock(OUT_SAMPLE_RATE_HZ)
+        self.stats = CycleStats()
+        self.source_state = StreamState.STARTING
+        self._releases: ReleaseQueue[StreamEvent] = ReleaseQueue()
+        self._release_wake = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._cycle = 0
+        self._last_answer = ""
+        self.apply_settings(settings)
+
+    # --- settings ----------------------------------------------------------------------
+    def apply_settings(self, settings: StreamSettings) -> None:
+        """Take new settings, live; a changed sync policy starts a fresh delay estimate."""
+        old = getattr(self, "settings", None)
+        self.settings = settings
+        self.gate = AudioGate(settings.inference_interval_s, settings.tts_pause_after_s)
+        self.intensity = CommentaryIntensity(
+            settings.intensity_low_change,
+            settings.intensity_high_change,
+            settings.intensity_long_answer_chars,
+        )
+        if old is None or any(
+            getattr(old, name) != getattr(settings, name)
+            for name in (
+                "sync_policy",
+                "stream_delay_init_s",
+                "sync_latency_quantile",
+                "sync_history_cycles",
+                "sync_margin_s",
+                "stream_delay_ema_alpha",
+                "max_display_delay_s",
+            )
+        ):
+            self.delay = make_delay_policy(settings)
+
+    @property
+    def speech_on(self) -> bool:
+        return self.settings.enable_tts and (self.voice_input is not None or self.describer_speaks)
+
+    # --- lifecycle ---------------------------------------------------------------------
+    def start(self) -> None:
+        self._tasks = [
+            asyncio.create_task(self._cycle_loop(), name=f"cycles-{self.stream_id}"),
+            asyncio.create_task(self._release_loop(), name=f"releases-{self.stream_id}"),
+        ]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        for event in self._releases.drain():  # nothing said is lost, even at the end
+            self.events.append(event)
+        self.events.append(
+            StateChanged(stream_id=self.stream_id, state=StreamState.STOPPED, detail="deleted")
+        )
+        self.events.close()
+
+    # --- releasing ---------------------------------------------------------------------
+    def _schedule(self, at: float, event: StreamEvent) -> None:
+        self._releases.push(at, event)
+        self._release_wake.set()
+
+    async def _release_loop(self) -> None:
+        while True:
+            for event in self._releases.pop_due(self._clock.now()):
+                self.events.append(event)
+            next_at = self._releases.next_at()
+            self._release_wake.clear()
+            timeout = None if next_at is None else max(0.0, next_at - self._clock.now())
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._release_wake.wait(), timeout)
+
+    def _publish_now(self, event: StreamEvent) -> None:
+        self._schedule(self._clock.now(), event)
+
+    # --- the loop ----------------------------------------------------------------------
+    async def _cycle_loop(self) -> None:
+        last_end = self._clock.now() - self.settings.inference_interval_s
+        while True:
+            playback_end = self.audio_clock.estimated_playback_end if self.speech_on else None
+            lead = self.delay.target_delay_s if self.delay.holds_results else 0.0
+            wait = self.gate.next_cycle_at(last_end, playback_end, lead) - self._clock.now()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            try:
+                snapshot = await self.ports.take_batch(self.stream_id)
+            except Exception as error:
+                log.warning("stream %s: frames unavailable: %s", self.stream_id, error)
+                await asyncio.sleep(ERROR_BACKOFF_S)
+                continue
+            self._note_state(snapshot)
+            if snapshot.batch is None or snapshot.state is not StreamState.LIVE:
+                await asyncio.sleep(IDLE_POLL_S)
+                continue
+            await self.run_cycle(snapshot.batch)
+            last_end = self._clock.now()
+
+    def _note_state(self, snapshot: IngestSnapshot) -> None:
+        if snapshot.state is not self.source_state:
+            self.source_state = snapshot.state
+            self._publish_now(
+                StateChanged(stream_id=self.stream_id, state=snapshot.state, detail=snapshot.detail)
+            )
+
+    async def run_cycle(self, batch: WindowBatch) -> None:
+        """One cycle, start to end. Errors end the cycle with an error event, never the loop."""
+        self._cycle += 1
+        cycle = _Cycle(self, self._cycle, batch)
+        try:
+            await cycle.run()
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            log.exception("stream %s: cycle %d failed", self.stream_id, self._cycle)
+            self.stats.errors += 1
+            cycle.fail(f"{type(error).__name__}: {error}")
+            await asyncio.sleep(ERROR_BACKOFF_S)
+            return
+        self._last_answer = "" if cycle.skip else cycle.text
+        if cycle.latency_s is not None:
+            await self._observe_latency(cycle.latency_s)
+
+    async def _observe_latency(self, latency_s: float) -> None:
+        before = self.delay.target_delay_s
+        after = self.delay.observe(latency_s)
+        if abs(after - before) >= 0.001:
+            await self.ports.set_display_delay(self.stream_id, after)
+            self._publish_now(
+                DelayChanged(
+                    stream_id=self.stream_id,
+                    target_delay_s=after,
+                    policy=str(self.settings.sync_policy),
+                )
+            )
+
+    def status(self) -> dict[str, object]:
+        latencies = self.stats.latencies_s
+        return {
+            "stream_id": self.stream_id,
+            "source_state": str(self.source_state),
+            "sync_policy": str(self.settings.sync_policy),
+            "target_delay_s": round(self.delay.target_delay_s, 3),
+            "speech": self.speech_on,
+            "cycles": self.stats.cycles,
+            "skips": self.stats.skips,
+            "late_cycles": self.stats.late,
+            "errors": self.stats.errors,
+            "last_latency_s": self.stats.last_latency_s,
+            "last_inference_s": self.stats.last_inference_s,
+            "latency_p50_s": _quantile(latencies, 0.5),
+            "latency_p95_s": _quantile(latencies, 0.95),
+            "audio_seconds": round(self.audio_clock.audio_seconds, 3),
+            "last_answer": self._last_answer,
+        }
+
+
+def _quantile(values: list[float], q: float) -> float | None:
+    return round(float(np.quantile(values, q)), 3) if values else None
+
+
+class _Cycle:
+    """The state of one cycle in flight: text so far, held speech, release times."""
+
+    def __init__(self, session: StreamSession, number: int, batch: WindowBatch) -> None:
+        self.s = session
+        self.number = number
+        self.batch = batch
+        self.anchor = batch.anchor
+        self.text = ""
+        self.skip = False
+        self.first_text_at: float | None = None
+        self.first_audio_at: float | None = None
+        self.release_floor = 0.0  # events of a cycle never overtake each other
+        self.latency_s: float | None = None  # set when the cycle ends; None for skips
+        self.started = session._clock.now()
+        self.speech_filter: SkipAudioFilter[SpeechRequest | np.ndarray] = SkipAudioFilter(
+            session.settings.skip_hold_chars
+        )
+        self.sentences = SentenceSplitter()
+        self.speech_queue: asyncio.Queue[SpeechRequest | np.ndarray | None] = asyncio.Queue()
+
+    def _release_at(self, ready_at: float) -> float:
+        rt = release_time(
+            self.anchor.capture_wall,
+            self.s.delay.target_delay_s,
+            ready_at,
+            self.s.delay.holds_results,
+        )
+        self.release_floor = max(self.release_floor, rt.at)
+        return self.release_floor
+
+    async def run(self) -> None:
+        s, settings = self.s, self.s.settings
+        speech = s.speech_on
+        hint = s.intensity.choose(self.batch.scene_change, len(s._last_answer))
+        request = DescribeRequest(
+            stream_id=s.stream_id,
+            frames=tuple(TimedFrame(f.jpeg, f.media_ts_s) for f in self.batch.frames),
+            hint=hint,
+            instruction=s.intensity.prompt(settings.instruction, hint),
+            max_new_tokens=settings.tts_max_new_tokens if speech else settings.max_new_tokens,
+            speech=speech and s.describer_speaks,
+        )
+        s._publish_now(
+            CycleStarted(
+                stream_id=s.stream_id,
+                cycle=self.number,
+                frames_media_ts_s=[f.media_ts_s for f in self.batch.frames],
+                hint=str(hint),
+                media_ts_s=self.anchor.media_ts_s,
+            )
+        )
+        speaker = asyncio.create_task(self._speak()) if speech else None
+        try:
+            async for output in s.ports.describe(request):
+                self._take(output, speech)
+            self._finish_speech(speech)
+            if speaker is not None:
+                await speaker
+        finally:
+            if speaker is not None and not speaker.done():
+                speaker.cancel()
+        self._end(error="")
+
+    def _take(self, output: DescriberOutput, speech: bool) -> None:
+        if isinstance(output, TextDelta):
+            now = self.s._clock.now()
+            if self.first_text_at is None:
+                self.first_text_at = now
+            self.text += output.text
+            self.s._schedule(
+                self._release_at(now),
+                CommentaryText(
+                    stream_id=self.s.stream_id,
+                    cycle=self.number,
+                    text=output.text,
+                    media_ts_s=self.anchor.media_ts_s,
+                    late=now > self.anchor.capture_wall + self.s.delay.target_delay_s,
+                ),
+            )
+            if speech:
+                self._queue(self.speech_filter.add_text(output.text))
+                if self.s.voice_input is VoiceInput.TEXT and not self.s.describer_speaks:
+                    for sentence in self.sentences.feed(output.text):
+                        self._offer(self._text_request(sentence, final=False))
+        elif speech and isinstance(output, SpeechTokens):
+            if self.s.voice_input is VoiceInput.TOKENS:
+                self._offer(
+                    SpeechRequest(
+                        stream_id=self.s.stream_id,
+                        utterance_id=self._utterance_id,
+                        tokens=output.tokens,
+                        final=output.final,
+                    )
+                )
+        elif speech and isinstance(output, Waveform):
+            self._offer(_to_voice_rate(output))
+
+    @property
+    def _utterance_id(self) -> str:
+        return f"{self.s.stream_id}:{self.number}"
+
+    def _text_request(self, text: str, final: bool) -> SpeechRequest:
+        return SpeechRequest(
+            stream_id=self.s.stream_id, utterance_id=self._utterance_id, text=text, final=final
+        )
+
+    def _offer(self, item: SpeechRequest | np.ndarray) -> None:
+        self._queue(self.speech_filter.add_speech(item))
+
+    def _queue(self, items: list[SpeechRequest | np.ndarray]) -> None:
+        for item in items:
+            self.speech_queue.put_nowait(item)
+
+    def _finish_speech(self, speech: bool) -> None:
+        self.skip = is_skip_answer(self.text)
+        if not speech:
+            return
+        if self.s.voice_input is VoiceInput.TEXT and not self.s.describer_speaks:
+            rest = self.sentences.rest()
+            if rest and not self.skip:
+                self._offer(self._text_request(rest, final=True))
+        self._queue(self.speech_filter.finish())
+        self.speech_queue.put_nowait(None)
+
+    async def _speak(self) -> None:
+        """Voice the released speech work in order and schedule its audio."""
+        s = self.s
+        resampler = PcmResampler(VOICE_SAMPLE_RATE_HZ, OUT_SAMPLE_RATE_HZ)
+        while (item := await self.speech_queue.get()) is not None:
+            if isinstance(item, np.ndarray):
+                self._publish_audio(resampler.process(item))
+                continue
+            async for chunk in s.ports.synthesize(item):
+                self._publish_audio(resampler.process(chunk))
+        self._publish_audio(resampler.flush())
+
+    def _publish_audio(self, pcm: np.ndarray) -> None:
+        if pcm.size == 0:
+            return
+        now = self.s._clock.now()
+        if self.first_audio_at is None:
+            self.first_audio_at = now
+        at = self._release_at(now)
+        self.s.audio_clock.publish(int(pcm.size), at)
+        self.s._schedule(
+            at,
+            AudioChunk(
+                stream_id=self.s.stream_id,
+                cycle=self.number,
+                pcm=pcm.astype("<i2").tobytes(),
+                media_ts_s=self.anchor.media_ts_s,
+            ),
+        )
+
+    def _end(self, error: str) -> None:
+        s = self.s
+        now = s._clock.now()
+        # The first moment the cycle had something to present: its audio when it speaks.
+        ready = self.first_audio_at or self.first_text_at
+        latency = None if ready is None else ready - self.anchor.capture_wall
+        rt = release_time(
+            self.anchor.capture_wall, s.delay.target_delay_s, ready or now, s.delay.holds_results
+        )
+        late = latency is not None and rt.late
+        s.stats.record(latency, now - self.started, self.skip, late)
+        s._schedule(
+            self._release_at(now),
+            CycleEnded(
+                stream_id=s.stream_id,
+                cycle=self.number,
+                text=self.text,
+                skip=self.skip,
+                media_ts_s=self.anchor.media_ts_s,
+                latency_s=round(latency or 0.0, 4),
+                inference_s=round(now - self.started, 4),
+                late=late,
+                lateness_s=round(rt.lateness_s, 4),
+                error=error,
+            ),
+        )
+        self.latency_s = latency if not error and not self.skip else None
+
+    def fail(self, error: str) -> None:
+        self.skip = is_skip_answer(self.text)
+        self._end(error=error)
+
+
+def _to_voice_rate(wave: Waveform) -> np.ndarray:
+    samples = np.asarray(wave.samples, dtype=np.float32).reshape(-1)
+    if wave.sample_rate_hz == VOICE_SAMPLE_RATE_HZ:
+        return samples
+    from scipy.signal import resample_poly
+
+    return resample_poly(samples, VOICE_SAMPLE_RATE_HZ, wave.sample_rate_hz).astype(np.float32)

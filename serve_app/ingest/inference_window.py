@@ -1,0 +1,59 @@
+"""InferenceWindow: the last WINDOW_SIZE frames at CAPTURE_FPS, and each cycle's pick of them."""
+
+from __future__ import annotations
+
+from collections import deque
+
+import numpy as np
+
+from serve_app.ingest.frames import WindowBatch, WindowFrame
+from serve_app.pacing.intensity import scene_difference
+
+
+class InferenceWindow:
+    """A sliding window of frames; a cycle takes ``frames_per_inference``, every ``stride``-th.
+
+    The newest frame is always the last one taken, so the model comments on the latest
+    picture. The scene-difference score compares this batch's mean thumbnail with the one
+    of the previous batch taken.
+    """
+
+    def __init__(self, size: int, frames_per_inference: int, stride: int) -> None:
+        if (frames_per_inference - 1) * stride + 1 > size:
+            raise ValueError("frames_per_inference × stride does not fit in the window")
+        self.size = size
+        self.frames_per_inference = frames_per_inference
+        self.stride = stride
+        self._frames: deque[WindowFrame] = deque(maxlen=size)
+        self._last_thumbnail: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self._frames)
+
+    def push(self, frame: WindowFrame) -> None:
+        self._frames.append(frame)
+
+    def take_batch(self) -> WindowBatch | None:
+        """This cycle's frames, oldest first; None until the window has any frame.
+
+        With fewer frames than the full span, it takes what the stride allows, so the first
+        cycle need not wait for the window to fill.
+        """
+        if not self._frames:
+            return None
+        picked = list(self._frames)[::-1][:: self.stride][: self.frames_per_inference]
+        picked.reverse()
+        thumb = np.mean([f.thumbnail for f in picked], axis=0).astype(np.uint8)
+        change = scene_difference(self._last_thumbnail, thumb)
+        self._last_thumbnail = thumb
+        return WindowBatch(frames=tuple(picked), scene_change=change)
+
+    def frame_near(self, media_ts_s: float) -> WindowFrame | None:
+        """The window frame whose media time is closest to ``media_ts_s``."""
+        if not self._frames:
+            return None
+        return min(self._frames, key=lambda f: abs(f.media_ts_s - media_ts_s))
+
+    def clear(self) -> None:
+        self._frames.clear()
+        self._last_thumbnail = None
