@@ -43,9 +43,7 @@ class FrameIngest:
             return OpenResult(False, f"stream {stream_id!r} is already open")
         try:
             spec = parse_source(source, self._settings.demo_clip)
-            capture = StreamCapture(
-                stream_id, spec, settings, self._settings.source_open_timeout_s
-            )
+            capture = StreamCapture(stream_id, spec, settings, self._settings.source_open_timeout_s)
             # Probing blocks on the network: off the event loop, bounded by the timeout.
             await asyncio.wait_for(
                 asyncio.to_thread(capture.open), self._settings.source_open_timeout_s + 2

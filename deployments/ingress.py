@@ -4,10 +4,10 @@ Each replica keeps one upstream per stream for video and one for events, whateve
 number of viewers (:class:`StreamHub`), and gives each client its own bounded queue.
 """
 
-
 import asyncio
 import contextlib
 import logging
+import uuid
 from collections.abc import AsyncIterator
 from importlib import resources
 from typing import Any
@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
 from ray import serve
 from ray.serve.handle import DeploymentHandle
 from sse_starlette.sse import EventSourceResponse
@@ -115,6 +116,33 @@ class StreamHub:
                     await task
 
 
+class CreateStream(BaseModel):
+    """POST /api/streams: where the video comes from, and optional per-stream settings."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    source: str = Field(
+        ..., min_length=1, max_length=2048, description="demo, demo:<clip>, a path or a URL"
+    )
+    id: str | None = Field(
+        None, pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$", description="Chosen id (default: random)"
+    )
+    settings: dict[str, Any] | None = Field(
+        None, description="Per-stream overrides of StreamSettings (see docs/settings.md)"
+    )
+
+
+def _stream_urls(stream_id: str) -> dict[str, str]:
+    base = f"/api/streams/{stream_id}"
+    return {
+        "self": base,
+        "mjpeg": f"{base}/mjpeg",
+        "events": f"{base}/events",
+        "audio": f"{base}/audio-stream",
+        "frame": f"{base}/frame",
+    }
+
+
 def _deployment_health() -> dict[str, str]:
     try:
         status = serve.status()
@@ -191,6 +219,23 @@ class Ingress:
     async def list_streams(self) -> list[dict[str, Any]]:
         return await self._gateway.list_streams.remote()
 
+    @app.post("/api/streams", status_code=201, summary="Start a stream from a source")
+    async def create_stream(self, body: CreateStream) -> JSONResponse:
+        stream_id = body.id or f"s-{uuid.uuid4().hex[:10]}"
+        result = await self._gateway.create_stream.remote(stream_id, body.source, body.settings)
+        if not result.ok:
+            raise ClientError(result.status_code, result.error)
+        return JSONResponse({**result.info, "urls": _stream_urls(stream_id)}, status_code=201)
+
+    @app.delete("/api/streams/{stream_id}", status_code=204, summary="Stop and remove a stream")
+    async def delete_stream(self, stream_id: str) -> Response:
+        if not await self._gateway.delete_stream.remote(stream_id):
+            raise ClientError(404, f"no stream {stream_id!r}")
+        hub = self._hubs.pop(stream_id, None)
+        if hub is not None:
+            await hub.close()
+        return Response(status_code=204)
+
     @app.get("/api/streams/{stream_id}", summary="One stream's state")
     async def get_stream(self, stream_id: str) -> dict[str, Any]:
         return await self._stream(stream_id)
@@ -218,10 +263,14 @@ class Ingress:
         async def parts() -> AsyncIterator[bytes]:
             async for frame in subscription:
                 yield (
-                    f"--{MJPEG_BOUNDARY}\r\nContent-Type: image/jpeg\r\n"
-                    f"Content-Length: {len(frame.jpeg)}\r\nX-Media-Ts: {frame.media_ts_s:.4f}\r\n"
-                    f"X-Capture-Wall: {frame.capture_wall:.4f}\r\n\r\n"
-                ).encode() + frame.jpeg + b"\r\n"
+                    (
+                        f"--{MJPEG_BOUNDARY}\r\nContent-Type: image/jpeg\r\n"
+                        f"Content-Length: {len(frame.jpeg)}\r\nX-Media-Ts: {frame.media_ts_s:.4f}\r\n"
+                        f"X-Capture-Wall: {frame.capture_wall:.4f}\r\n\r\n"
+                    ).encode()
+                    + frame.jpeg
+                    + b"\r\n"
+                )
 
         return StreamingResponse(
             parts(),
@@ -297,4 +346,3 @@ class Ingress:
     @app.get("/api/audio-stream", summary="The default stream's spoken commentary")
     async def default_audio(self) -> StreamingResponse:
         return await self.audio_stream(self._settings.default_stream_id)
-

@@ -31,25 +31,23 @@ _CLOSED = _Closed()
 class Subscription(Generic[T]):
     def __init__(self, owner: Broadcaster[T], size: int) -> None:
         self._owner = owner
-        self._queue: asyncio.Queue[T | _Closed] = asyncio.Queue(size)
+        # Unbounded underneath, bounded by _offer: the close marker must always fit, behind
+        # everything already queued, so a disconnected client still gets all it was sent.
+        self._queue: asyncio.Queue[T | _Closed] = asyncio.Queue()
+        self._size = size
         self.dropped = 0
         self.disconnected = False
 
     def _offer(self, item: T, policy: Overflow) -> None:
         if self.disconnected:
             return
-        if self._queue.full():
+        if self._queue.qsize() >= self._size:
             if policy is Overflow.DISCONNECT:
                 self.disconnected = True
-                self._force(_CLOSED)
+                self._queue.put_nowait(_CLOSED)
                 return
             self._queue.get_nowait()
             self.dropped += 1
-        self._queue.put_nowait(item)
-
-    def _force(self, item: T | _Closed) -> None:
-        while self._queue.full():
-            self._queue.get_nowait()
         self._queue.put_nowait(item)
 
     def close(self) -> None:
@@ -99,5 +97,5 @@ class Broadcaster(Generic[T]):
     def close(self) -> None:
         self.closed = True
         for subscription in self._subscriptions:
-            subscription._force(_CLOSED)
+            subscription._queue.put_nowait(_CLOSED)
         self._subscriptions.clear()

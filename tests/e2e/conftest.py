@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support.serve_process import ServeProcess
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-output"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeProcess]:
+    """The real application from serve_config.yaml, on the embedded default, on 127.0.0.1."""
+    workdir = tmp_path_factory.mktemp("serve")
+    process = ServeProcess(workdir, free_port(), args={"data_dir": str(workdir / "data")})
+    try:
+        seconds = process.start()
+        print(f"service ready in {seconds:.1f} s")
+        yield process
+    finally:
+        process.stop()
+        ARTIFACTS.mkdir(exist_ok=True)
+        (ARTIFACTS / "serve-e2e.log").write_text(process.log_tail(2000))
+
+
+@pytest.fixture()
+def client(service: ServeProcess) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=service.base_url, timeout=30) as c:
+        yield c

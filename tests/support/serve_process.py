@@ -1,0 +1,107 @@
+"""Start the real Serve application (serve_config.yaml) in a subprocess on 127.0.0.1.
+
+Used by the end-to-end and browser tests and by the benchmarks: they talk to the service
+over real HTTP exactly as a user's client would.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+DEPLOYMENTS = {"Ingress", "StreamGateway", "FrameIngest", "Commentator", "Vocoder"}
+
+
+class ServeProcess:
+    """`serve run` of a copy of serve_config.yaml with the given port, args and env."""
+
+    def __init__(
+        self,
+        workdir: Path,
+        port: int,
+        args: dict[str, Any] | None = None,
+        env: dict[str, str] | None = None,
+        user_config: dict[str, Any] | None = None,
+    ) -> None:
+        self.workdir = workdir
+        self.port = port
+        self.base_url = f"http://127.0.0.1:{port}"
+        config = yaml.safe_load((ROOT / "serve_config.yaml").read_text())
+        config["http_options"]["port"] = port
+        application = config["applications"][0]
+        application["args"] = {**application.get("args", {}), **(args or {})}
+        if user_config is not None:
+            for deployment in application["deployments"]:
+                if deployment["name"] == "StreamGateway":
+                    deployment["user_config"] = user_config
+        self.config_path = workdir / "serve_config.yaml"
+        self.config_path.write_text(yaml.safe_dump(config))
+        self.log_path = workdir / "serve.log"
+        self.env = {
+            **os.environ,
+            "RAY_USAGE_STATS_ENABLED": "0",
+            "PYTHONUNBUFFERED": "1",
+            # A fresh local cluster of our own, never someone else's.
+            "RAY_ADDRESS": "",
+            **(env or {}),
+        }
+        self.process: subprocess.Popen[bytes] | None = None
+        self.started_at = 0.0
+
+    def start(self, timeout_s: float = 180.0, wait_for_stream: str | None = "demo") -> float:
+        """Start and wait until all five deployments are healthy; returns seconds taken."""
+        self.started_at = time.monotonic()
+        serve = Path(sys.executable).with_name("serve")
+        self.process = subprocess.Popen(
+            [str(serve), "run", str(self.config_path)],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self.log_path.open("wb"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = self.started_at + timeout_s
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"serve run exited early:\n{self.log_tail()}")
+            if self._ready(wait_for_stream):
+                return time.monotonic() - self.started_at
+            time.sleep(0.5)
+        raise TimeoutError(f"service not ready in {timeout_s} s:\n{self.log_tail()}")
+
+    def _ready(self, stream_id: str | None) -> bool:
+        try:
+            status = httpx.get(f"{self.base_url}/api/status", timeout=2).json()
+        except (httpx.HTTPError, ValueError):
+            return False
+        health = status.get("deployments", {})
+        if set(health) != DEPLOYMENTS or any(v != "HEALTHY" for v in health.values()):
+            return False
+        if stream_id is None:
+            return True
+        return any(s["id"] == stream_id and s["source_state"] == "live" for s in status["streams"])
+
+    def log_tail(self, lines: int = 60) -> str:
+        if not self.log_path.exists():
+            return ""
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        # SIGTERM takes the local cluster down in ~5 s; a backgrounded `serve run` ignores SIGINT.
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(10)

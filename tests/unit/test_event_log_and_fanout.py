@@ -1,0 +1,92 @@
+import asyncio
+
+import pytest
+
+from serve_app.events import CommentaryText, StateChanged, StreamState
+from serve_app.fanout import Broadcaster, Overflow
+from serve_app.gateway.event_log import EventLog
+
+
+def text(t: str) -> CommentaryText:
+    return CommentaryText(stream_id="s", cycle=1, text=t, media_ts_s=0.0)
+
+
+async def test_events_get_sequence_numbers_and_followers_see_new_ones() -> None:
+    log = EventLog()
+    log.append(text("old"))
+    seen: list[str] = []
+
+    async def follow() -> None:
+        async for event in log.follow():
+            seen.append(event.text)
+
+    task = asyncio.create_task(follow())
+    await asyncio.sleep(0)
+    log.append(text("a"))
+    log.append(text("b"))
+    log.close()
+    await asyncio.wait_for(task, 1)
+    assert seen == ["a", "b"]
+    assert log.last_seq == 2
+
+
+async def test_a_reconnecting_follower_gets_what_it_missed() -> None:
+    log = EventLog()
+    for t in "abc":
+        log.append(text(t))
+    log.close()
+    assert [e.text async for e in log.follow(after_seq=0)] == ["b", "c"]
+
+
+async def test_log_is_bounded() -> None:
+    log = EventLog(keep=3)
+    for i in range(10):
+        log.append(text(str(i)))
+    assert [e.text for e in log.since(-1)] == ["7", "8", "9"]
+
+
+async def test_slow_video_viewer_drops_old_frames_and_others_are_unaffected() -> None:
+    hub: Broadcaster[int] = Broadcaster(queue_size=3, policy=Overflow.DROP_OLDEST)
+    slow, fast = hub.subscribe(), hub.subscribe()
+    received: list[int] = []
+
+    async def read_fast() -> None:
+        async for item in fast:
+            received.append(item)
+            if item == 9:
+                return
+
+    reader = asyncio.create_task(read_fast())
+    for i in range(10):
+        hub.publish(i)
+        await asyncio.sleep(0)
+    await asyncio.wait_for(reader, 1)
+    assert received == list(range(10))
+    assert slow.dropped == 7
+    hub.close()
+    assert [i async for i in slow] == [7, 8, 9]
+
+
+async def test_stalled_event_client_is_disconnected_alone() -> None:
+    hub: Broadcaster[int] = Broadcaster(queue_size=2, policy=Overflow.DISCONNECT)
+    stalled, ok = hub.subscribe(), hub.subscribe()
+    hub.publish(1)
+    hub.publish(2)
+    assert [await anext(aiter(ok)), await anext(aiter(ok))] == [1, 2]
+    hub.publish(3)  # stalled's queue is full: it goes
+    assert stalled.disconnected and not ok.disconnected
+    assert len(hub) == 1
+    # It still gets everything it was sent, then its stream ends (and it reconnects).
+    assert [i async for i in stalled] == [1, 2]
+
+
+async def test_subscriber_limit() -> None:
+    hub: Broadcaster[int] = Broadcaster(1, Overflow.DROP_OLDEST, max_subscribers=1)
+    hub.subscribe()
+    with pytest.raises(OverflowError):
+        hub.subscribe()
+
+
+def test_events_serialise_without_audio_bytes() -> None:
+    event = StateChanged(stream_id="s", state=StreamState.LIVE)
+    assert '"state":"live"' in event.model_dump_json()
