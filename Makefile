@@ -3,7 +3,6 @@
 SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
-PORT ?= 8000
 PYTEST_ARGS ?=
 export RAY_USAGE_STATS_ENABLED := 0
 
@@ -37,7 +36,7 @@ system-deps:
 	fi
 
 run: setup
-	@echo "Starting the service: open http://127.0.0.1:$(PORT)/ (Ctrl-C to stop)"
+	@echo "Starting the service: open http://127.0.0.1:8000/ (Ctrl-C to stop)"
 	$(VENV)/bin/serve run serve_config.yaml
 
 test: setup-test

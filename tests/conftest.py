@@ -9,7 +9,7 @@ import pytest
 
 from tests.support.serve_process import ServeProcess
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-output"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-output"
 
 
 def free_port() -> int:
