@@ -265,7 +265,8 @@ class Ingress:
                 yield (
                     (
                         f"--{MJPEG_BOUNDARY}\r\nContent-Type: image/jpeg\r\n"
-                        f"Content-Length: {len(frame.jpeg)}\r\nX-Media-Ts: {frame.media_ts_s:.4f}\r\n"
+                        f"Content-Length: {len(frame.jpeg)}\r\n"
+                        f"X-Media-Ts: {frame.media_ts_s:.4f}\r\n"
                         f"X-Capture-Wall: {frame.capture_wall:.4f}\r\n\r\n"
                     ).encode()
                     + frame.jpeg

@@ -51,9 +51,7 @@ def build_graph(settings: ServiceSettings, gpu_available: bool) -> Application:
     log.info("backend: %s describer, %s voice (%s)", choice.describer, choice.voice, choice.reason)
     commentator_gpus = settings.commentator_num_gpus if choice.needs_gpu and gpu_available else 0
     vocoder_gpus = (
-        settings.vocoder_num_gpus
-        if choice.voice is VoiceBackend.TOKEN2WAV and gpu_available
-        else 0
+        settings.vocoder_num_gpus if choice.voice is VoiceBackend.TOKEN2WAV and gpu_available else 0
     )
     # num_cpus 0–0.5 everywhere: each deployment otherwise reserves a whole CPU and five of
     # them never fit a 2-core machine (they sit DEPLOYING forever, silently).
@@ -61,9 +59,9 @@ def build_graph(settings: ServiceSettings, gpu_available: bool) -> Application:
     commentator = Commentator.options(
         ray_actor_options={"num_cpus": 0.25, "num_gpus": commentator_gpus}
     ).bind(settings, choice.describer)
-    vocoder = Vocoder.options(
-        ray_actor_options={"num_cpus": 0.1, "num_gpus": vocoder_gpus}
-    ).bind(settings, choice.voice)
+    vocoder = Vocoder.options(ray_actor_options={"num_cpus": 0.1, "num_gpus": vocoder_gpus}).bind(
+        settings, choice.voice
+    )
     gateway = StreamGateway.options(
         ray_actor_options={"num_cpus": 0.1}, max_ongoing_requests=GATEWAY_MAX_ONGOING
     ).bind(settings, ingest, commentator, vocoder, info)

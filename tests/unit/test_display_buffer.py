@@ -9,7 +9,9 @@ def frame(seq: int, wall: float, size: int = 100) -> DisplayFrame:
 
 
 def filled(n: int, fps: float = 25.0, **kw: float) -> DisplayBuffer:
-    buf = DisplayBuffer(max_seconds=kw.get("max_seconds", 15.0), max_bytes=int(kw.get("max_bytes", 10**9)))
+    buf = DisplayBuffer(
+        max_seconds=kw.get("max_seconds", 15.0), max_bytes=int(kw.get("max_bytes", 10**9))
+    )
     for i in range(n):
         buf.append(frame(i, 1000 + i / fps))
     return buf

@@ -1,0 +1,98 @@
+"""StreamCapture on real decoded video: the counter clip and the demo clip."""
+
+from __future__ import annotations
+
+import itertools
+import time
+from pathlib import Path
+
+import pytest
+
+from serve_app.events import StreamState
+from serve_app.ingest.capture_loop import StreamCapture
+from serve_app.settings import StreamSettings
+from serve_app.sources.source_spec import SourceError, parse_source
+from tests.support.fixture_video import read_index_jpeg, write_counter_clip
+
+
+@pytest.fixture(scope="module")
+def counter_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_counter_clip(tmp_path_factory.mktemp("clip") / "counter.mp4", seconds=2.0)
+
+
+def run_capture(path: Path, seconds: float, **settings: object) -> StreamCapture:
+    capture = StreamCapture(
+        "t", parse_source(str(path)), StreamSettings(**settings), open_timeout_s=5
+    )
+    capture.start()
+    time.sleep(seconds)
+    return capture
+
+
+def test_every_frame_is_displayed_with_its_media_time(counter_clip: Path) -> None:
+    capture = run_capture(counter_clip, 1.2, loop=False)
+    try:
+        frames = capture.due_frames(-1, now=time.time() + 60)  # everything, ignoring delay
+        assert len(frames) >= 20
+        for frame in frames:
+            index = read_index_jpeg(frame.jpeg)
+            assert frame.media_ts_s == pytest.approx(index / 25, abs=1e-6)
+        assert [f.seq for f in frames] == list(range(frames[0].seq, frames[-1].seq + 1))
+    finally:
+        capture.stop()
+
+
+def test_file_plays_at_native_rate_not_as_fast_as_it_decodes(counter_clip: Path) -> None:
+    capture = run_capture(counter_clip, 1.0, loop=False)
+    try:
+        frames = capture.due_frames(-1, now=time.time() + 60)
+        wall = frames[-1].capture_wall - frames[0].capture_wall
+        media = frames[-1].media_ts_s - frames[0].media_ts_s
+        assert wall == pytest.approx(media, rel=0.25)
+    finally:
+        capture.stop()
+
+
+def test_window_gets_frames_at_capture_fps(counter_clip: Path) -> None:
+    capture = run_capture(counter_clip, 2.5, loop=False, capture_fps=2.0)
+    try:
+        batch = capture.take_batch()
+        assert batch is not None
+        times = [f.media_ts_s for f in batch.frames]
+        gaps = {round(b - a, 2) for a, b in itertools.pairwise(times)}
+        assert gaps == {1.0}  # every 2nd frame of a 2 fps window
+        assert capture.state is StreamState.ENDED
+    finally:
+        capture.stop()
+
+
+def test_looping_keeps_media_time_increasing(counter_clip: Path) -> None:
+    capture = run_capture(counter_clip, 2.6, loop=True)
+    try:
+        assert capture.loops >= 1
+        frames = capture.due_frames(-1, now=time.time() + 60)
+        media = [f.media_ts_s for f in frames]
+        assert media == sorted(media) and len(set(media)) == len(media)
+        assert media[-1] > 2.0
+    finally:
+        capture.stop()
+
+
+def test_display_delay_holds_frames_back(counter_clip: Path) -> None:
+    capture = run_capture(counter_clip, 1.0, loop=False, stream_delay_init_s=0.5)
+    try:
+        now = time.time()
+        shown = capture.frame_shown_at(now)
+        assert shown is not None
+        assert now - shown.capture_wall >= 0.5
+        assert capture.latest_frame().seq > shown.seq
+    finally:
+        capture.stop()
+
+
+def test_unreadable_file_is_a_source_error(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.mp4"
+    bad.write_bytes(b"not a video at all")
+    capture = StreamCapture("t", parse_source(str(bad)), StreamSettings(), open_timeout_s=5)
+    with pytest.raises(SourceError, match="could not be opened"):
+        capture.open()

@@ -1,0 +1,76 @@
+import pytest
+
+from serve_app.settings import (
+    LIVE_STREAM_SETTINGS,
+    ServiceSettings,
+    SettingsError,
+    StreamSettings,
+    load_settings,
+)
+
+
+def test_defaults_are_the_original_systems() -> None:
+    s = load_settings({})
+    assert (s.window_size, s.capture_fps, s.frames_per_inference, s.frame_stride) == (32, 2.0, 4, 2)
+    assert s.inference_interval_s == 1.0
+    assert (s.stream_delay_init_s, s.stream_delay_ema_alpha) == (5.0, 0.2)
+    assert (s.tts_pause_after_s, s.tts_max_new_tokens, s.mjpeg_fps) == (1.0, 150, 10.0)
+
+
+def test_yaml_args_override_defaults_and_environment_overrides_yaml(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert load_settings({"capture_fps": 1.0}).capture_fps == 1.0
+    monkeypatch.setenv("CAPTURE_FPS", "3")
+    assert load_settings({"capture_fps": 1.0}).capture_fps == 3.0
+
+
+def test_errors_name_every_bad_field() -> None:
+    with pytest.raises(SettingsError) as error:
+        load_settings({"capture_fps": 0, "bogus": 1, "backend": "gpt"})
+    message = str(error.value)
+    for field in ("capture_fps", "bogus", "backend"):
+        assert field in message
+
+
+def test_bad_environment_value_names_the_field(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WINDOW_SIZE", "lots")
+    with pytest.raises(SettingsError, match="window_size"):
+        load_settings({})
+
+
+def test_cross_field_rules() -> None:
+    with pytest.raises(SettingsError, match="frame_stride"):
+        load_settings({"window_size": 4, "frames_per_inference": 4, "frame_stride": 2})
+    with pytest.raises(SettingsError, match="display_buffer_s"):
+        load_settings({"display_buffer_s": 5, "max_display_delay_s": 6, "stream_delay_init_s": 1})
+
+
+def test_per_stream_overrides_are_validated_copies() -> None:
+    defaults = load_settings({}).stream_defaults()
+    quiet = defaults.with_overrides({"enable_tts": False})
+    assert quiet.enable_tts is False and defaults.enable_tts is True
+    with pytest.raises(ValueError, match="capture_fps"):
+        defaults.with_overrides({"capture_fps": -2})
+    with pytest.raises(ValueError, match="model_path"):
+        defaults.with_overrides({"model_path": "x"})  # service-wide, not per stream
+
+
+def test_live_settings_are_stream_settings() -> None:
+    assert set(StreamSettings.model_fields) >= LIVE_STREAM_SETTINGS
+
+
+def test_every_setting_has_a_description() -> None:
+    undocumented = [n for n, f in ServiceSettings.model_fields.items() if not f.description]
+    assert undocumented == []
+
+
+def test_docs_settings_md_is_generated_from_the_model() -> None:
+    from pathlib import Path
+
+    from serve_app.settings_doc import render
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "settings.md").read_text()
+    assert doc == render(), "run: python -m serve_app.settings_doc > docs/settings.md"
+    for name in ServiceSettings.model_fields:
+        assert f"`{name.upper()}`" in doc
