@@ -75,6 +75,8 @@ class CycleEnded(_Event):
     inference_s: float
     late: bool
     lateness_s: float
+    shown_at: float
+    """Wall time its newest frame is on screen (capture + display delay)."""
     error: str = ""
 
 

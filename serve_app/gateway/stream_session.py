@@ -472,6 +472,7 @@ class _Cycle:
                 inference_s=round(now - self.started, 4),
                 late=late,
                 lateness_s=round(rt.lateness_s, 4),
+                shown_at=self.anchor.capture_wall + s.delay.target_delay_s,
                 error=error,
             ),
         )
