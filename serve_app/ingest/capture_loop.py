@@ -79,6 +79,7 @@ class StreamCapture:
         self.frames_decoded = 0
         self.loops = 0
         self.cpu_seconds = 0.0
+        self._cpu_start = 0.0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._reader: VideoReader | None = None
@@ -150,7 +151,7 @@ class StreamCapture:
         self._on_state(state, detail)
 
     def _run(self) -> None:
-        cpu_start = time.thread_time()
+        self._cpu_start = time.thread_time()
         backoff = Backoff()
         media_offset = 0.0
         try:
@@ -196,7 +197,7 @@ class StreamCapture:
             log.exception("stream %s: capture failed", self.stream_id)
             self._set_state(StreamState.FAILED, f"capture failed: {error}")
         finally:
-            self.cpu_seconds += time.thread_time() - cpu_start
+            self.cpu_seconds = time.thread_time() - self._cpu_start
 
     def _play(self, media_offset: float) -> float:
         """Decode until the source ends or stop; returns the last frame's media time."""
@@ -251,3 +252,4 @@ class StreamCapture:
             if window_frame is not None:
                 self.window.push(window_frame)
         self.frames_decoded += 1
+        self.cpu_seconds = time.thread_time() - self._cpu_start  # this thread's CPU so far
