@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -15,7 +16,7 @@ from ray.serve.handle import DeploymentHandle
 
 from models.describers.base import DescribeRequest, DescriberOutput
 from models.voices.base import SpeechRequest, VoiceInput
-from serve_app.events import StreamEvent
+from serve_app.events import CycleEnded, CycleStarted, StreamEvent
 from serve_app.gateway.stream_session import IngestSnapshot, StreamSession
 from serve_app.settings import (
     LIVE_STREAM_SETTINGS,
@@ -23,6 +24,7 @@ from serve_app.settings import (
     StreamSettings,
     describe_validation_error,
 )
+from serve_app.transcripts.store import TranscriptLine, TranscriptStore
 
 log = logging.getLogger("ray.serve")
 
@@ -83,6 +85,9 @@ class StreamGateway:
         self._describer_speaks = bool(backend_info["describer_speaks"])
         self._sessions: dict[str, StreamSession] = {}
         self._sources: dict[str, str] = {}
+        self._recorders: dict[str, asyncio.Task[None]] = {}
+        self._transcripts = TranscriptStore(Path(settings.data_dir) / "transcripts.sqlite")
+        log.info("transcripts in %s", self._transcripts.path)
         self._boot: asyncio.Task[None] | None = None
         if settings.default_source:
             # In the background: the other deployments may still be starting.
@@ -131,6 +136,7 @@ class StreamGateway:
         await self._ingest.set_display_delay.remote(stream_id, session.delay.target_delay_s)
         session.start()
         self._sessions[stream_id] = session
+        self._recorders[stream_id] = asyncio.create_task(self._record(session))
         self._sources[stream_id] = source
         log.info("stream %s: started from %s", stream_id, source)
         return StreamResult(True, info=self._describe(stream_id), status_code=201)
@@ -140,12 +146,38 @@ class StreamGateway:
         if session is None:
             return False
         self._sources.pop(stream_id, None)
-        await session.stop()
+        await session.stop()  # releases what was held, then closes the event log
+        recorder = self._recorders.pop(stream_id, None)
+        if recorder is not None:
+            await recorder  # ends once it has stored everything the log held
         await self._ingest.close_stream.remote(stream_id)
         await self._commentator.close_stream.remote(stream_id)
         await self._vocoder.close_stream.remote(stream_id)
         log.info("stream %s: deleted", stream_id)
         return True
+
+    async def _record(self, session: StreamSession) -> None:
+        """Store every released commentary line in the transcript."""
+        first_frame: dict[int, float] = {}
+        async for event in session.events.follow(-1):
+            if isinstance(event, CycleStarted):
+                first_frame[event.cycle] = event.frames_media_ts_s[0]
+            elif isinstance(event, CycleEnded) and not event.skip and event.text.strip():
+                line = TranscriptLine(
+                    stream_id=session.stream_id,
+                    cycle=event.cycle,
+                    media_start=first_frame.pop(event.cycle, event.media_ts_s),
+                    media_ts=event.media_ts_s,
+                    wall_ts=event.wall_ts,
+                    text=event.text.strip(),
+                )
+                await asyncio.to_thread(self._transcripts.add, line)
+
+    async def transcript(self, stream_id: str) -> list[TranscriptLine] | None:
+        lines = await asyncio.to_thread(self._transcripts.lines, stream_id)
+        if not lines and stream_id not in self._sessions:
+            return None
+        return lines
 
     def _describe(self, stream_id: str) -> dict[str, Any]:
         session = self._sessions[stream_id]

@@ -9,6 +9,8 @@ import contextlib
 import logging
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import asdict
+from enum import StrEnum
 from importlib import resources
 from typing import Any
 
@@ -25,6 +27,7 @@ from serve_app.events import AudioChunk, StreamEvent
 from serve_app.fanout import Broadcaster, Overflow, Subscription
 from serve_app.ingest.frames import DisplayFrame
 from serve_app.settings import ServiceSettings
+from serve_app.transcripts.formats import to_srt, to_webvtt
 
 log = logging.getLogger("ray.serve")
 
@@ -114,6 +117,12 @@ class StreamHub:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
+
+
+class TranscriptFormat(StrEnum):
+    JSON = "json"
+    VTT = "vtt"
+    SRT = "srt"
 
 
 class CreateStream(BaseModel):
@@ -330,6 +339,19 @@ class Ingress:
                 "Cache-Control": "no-store",
             },
         )
+
+    @app.get("/api/streams/{stream_id}/transcript", summary="Every line said, in media time")
+    async def transcript(
+        self, stream_id: str, format: TranscriptFormat = TranscriptFormat.JSON
+    ) -> Response:
+        lines = await self._gateway.transcript.remote(stream_id)
+        if lines is None:
+            raise ClientError(404, f"no stream {stream_id!r} and no transcript for it")
+        if format is TranscriptFormat.VTT:
+            return Response(to_webvtt(lines), media_type="text/vtt; charset=utf-8")
+        if format is TranscriptFormat.SRT:
+            return Response(to_srt(lines), media_type="application/x-subrip; charset=utf-8")
+        return JSONResponse([asdict(line) for line in lines])
 
     # --- the default stream's short forms --------------------------------------------------
     @app.get("/api/frame", summary="The default stream's newest frame")
