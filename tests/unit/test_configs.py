@@ -26,6 +26,7 @@ def test_config_is_valid(path: Path) -> None:
         if "user_config" in deployment:
             assert set(deployment["user_config"]) <= LIVE_STREAM_SETTINGS
     vocoder = next(d for d in application["deployments"] if d["name"] == "Vocoder")
-    assert vocoder["autoscaling_config"]["max_replicas"] > vocoder["autoscaling_config"][
-        "min_replicas"
-    ]
+    assert (
+        vocoder["autoscaling_config"]["max_replicas"]
+        > vocoder["autoscaling_config"]["min_replicas"]
+    )
