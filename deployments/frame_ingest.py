@@ -15,6 +15,7 @@ from serve_app.gateway.stream_session import IngestSnapshot
 from serve_app.ingest.capture_loop import StreamCapture
 from serve_app.ingest.frames import DisplayFrame
 from serve_app.settings import ServiceSettings, StreamSettings
+from serve_app.sources.source_policy import SourcePolicy
 from serve_app.sources.source_spec import SourceError, parse_source
 
 log = logging.getLogger("ray.serve")
@@ -35,14 +36,23 @@ class FrameIngest:
         self._settings = settings
         self._captures: dict[str, StreamCapture] = {}
         self._clock = SystemClock()
+        self._policy = SourcePolicy(
+            settings.allowed_file_roots,
+            settings.allowed_url_schemes,
+            settings.allowed_url_hosts,
+            settings.allow_webcam,
+        )
 
     async def open_stream(
-        self, stream_id: str, source: str, settings: StreamSettings
+        self, stream_id: str, source: str, settings: StreamSettings, trusted: bool = False
     ) -> OpenResult:
+        """Open and probe a source. ``trusted``: the operator's own (config), not a client's."""
         if stream_id in self._captures:
             return OpenResult(False, f"stream {stream_id!r} is already open")
         try:
             spec = parse_source(source, self._settings.demo_clip)
+            if not trusted:
+                self._policy.check(spec)
             capture = StreamCapture(stream_id, spec, settings, self._settings.source_open_timeout_s)
             # Probing blocks on the network: off the event loop, bounded by the timeout.
             await asyncio.wait_for(

@@ -86,6 +86,7 @@ class StreamGateway:
         self._sessions: dict[str, StreamSession] = {}
         self._sources: dict[str, str] = {}
         self._recorders: dict[str, asyncio.Task[None]] = {}
+        self._opening: set[str] = set()  # ids being probed: no duplicate, counted in limits
         self._transcripts = TranscriptStore(Path(settings.data_dir) / "transcripts.sqlite")
         log.info("transcripts in %s", self._transcripts.path)
         self._boot: asyncio.Task[None] | None = None
@@ -95,7 +96,7 @@ class StreamGateway:
 
     async def _start_default(self) -> None:
         result = await self.create_stream(
-            self._settings.default_stream_id, self._settings.default_source, None
+            self._settings.default_stream_id, self._settings.default_source, None, trusted=True
         )
         if not result.ok:
             log.error("default stream did not start: %s", result.error)
@@ -117,17 +118,37 @@ class StreamGateway:
         log.info("live settings applied: %s", config)
 
     async def create_stream(
-        self, stream_id: str, source: str, overrides: dict[str, Any] | None
+        self,
+        stream_id: str,
+        source: str,
+        overrides: dict[str, Any] | None,
+        trusted: bool = False,
     ) -> StreamResult:
-        if stream_id in self._sessions:
+        if stream_id in self._sessions or stream_id in self._opening:
             return StreamResult(False, status_code=409, error=f"stream {stream_id!r} exists")
+        if len(self._sessions) + len(self._opening) >= self._settings.max_streams:
+            return StreamResult(
+                False,
+                status_code=429,
+                error=f"the service runs its limit of {self._settings.max_streams} streams "
+                "(MAX_STREAMS); delete one first",
+            )
+        self._opening.add(stream_id)
+        try:
+            return await self._open(stream_id, source, overrides, trusted)
+        finally:
+            self._opening.discard(stream_id)
+
+    async def _open(
+        self, stream_id: str, source: str, overrides: dict[str, Any] | None, trusted: bool
+    ) -> StreamResult:
         try:
             settings: StreamSettings = self._defaults.with_overrides(overrides)
         except ValidationError as error:
             return StreamResult(
                 False, status_code=422, error=describe_validation_error(error, "settings")
             )
-        opened = await self._ingest.open_stream.remote(stream_id, source, settings)
+        opened = await self._ingest.open_stream.remote(stream_id, source, settings, trusted)
         if not opened.ok:
             return StreamResult(False, status_code=422, error=opened.error)
         session = StreamSession(

@@ -16,6 +16,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from ray import serve
@@ -23,8 +24,10 @@ from ray.serve.handle import DeploymentHandle
 from sse_starlette.sse import EventSourceResponse
 from starlette.exceptions import HTTPException
 
+from serve_app.access import AccessPolicy
 from serve_app.events import AudioChunk, StreamEvent
 from serve_app.fanout import Broadcaster, Overflow, Subscription
+from serve_app.http_guards import AccessGuard, ASGIApp, BodyLimit
 from serve_app.ingest.frames import DisplayFrame
 from serve_app.settings import ServiceSettings
 from serve_app.transcripts.formats import to_srt, to_webvtt
@@ -175,6 +178,7 @@ class Ingress:
         gateway: DeploymentHandle,
         ingest: DeploymentHandle,
         backend_info: dict[str, Any],
+        access: AccessPolicy,
     ) -> None:
         self._settings = settings
         self._gateway = gateway
@@ -182,6 +186,20 @@ class Ingress:
         self._backend_info = backend_info
         self._hubs: dict[str, StreamHub] = {}
         self._page = resources.files("serve_app").joinpath("static/index.html").read_text()
+        self._access = access
+
+    def __serve_build_asgi_app__(self) -> ASGIApp:
+        """Serve calls this after the constructor: the guards need the settings."""
+        api: FastAPI = self._asgi_app  # the app with this class's routes bound
+        if self._settings.cors_origins:
+            api.add_middleware(
+                CORSMiddleware,
+                allow_origins=self._settings.cors_origins,
+                allow_methods=["GET", "POST", "DELETE"],
+                allow_headers=["Authorization", "Content-Type", "Last-Event-ID"],
+            )
+        guarded = AccessGuard(api, self._access)
+        return BodyLimit(guarded, self._settings.max_request_bytes)
 
     # --- helpers -------------------------------------------------------------------------
     async def _stream(self, stream_id: str) -> dict[str, Any]:

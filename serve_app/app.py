@@ -9,6 +9,7 @@ for only when one is really there.
 from __future__ import annotations
 
 import logging
+import secrets
 from typing import Any
 
 from ray.serve import Application
@@ -20,6 +21,7 @@ from deployments.ingress import Ingress
 from deployments.vocoder import Vocoder
 from models.factory import choose_backends, gpu_present
 from models.voices.base import VoiceInput
+from serve_app.access import AccessPolicy
 from serve_app.settings import Backend, ServiceSettings, VoiceBackend, load_settings
 
 log = logging.getLogger("ray.serve")
@@ -45,6 +47,15 @@ def backend_info(settings: ServiceSettings, gpu_available: bool) -> dict[str, An
     }
 
 
+def access_policy(settings: ServiceSettings) -> AccessPolicy:
+    if settings.api_token:
+        return AccessPolicy(settings.api_token, False, settings.protect_reads)
+    token = secrets.token_urlsafe(24)
+    # Printed once so an operator can reach a service bound beyond loopback.
+    log.warning("API_TOKEN unset: generated %s (clients on loopback need none)", token)
+    return AccessPolicy(token, True, settings.protect_reads)
+
+
 def build_graph(settings: ServiceSettings, gpu_available: bool) -> Application:
     choice = choose_backends(settings, gpu_available)
     info = backend_info(settings, gpu_available)
@@ -67,7 +78,7 @@ def build_graph(settings: ServiceSettings, gpu_available: bool) -> Application:
     ).bind(settings, ingest, commentator, vocoder, info)
     return Ingress.options(
         ray_actor_options={"num_cpus": 0.1}, max_ongoing_requests=INGRESS_MAX_ONGOING
-    ).bind(settings, gateway, ingest, info)
+    ).bind(settings, gateway, ingest, info, access_policy(settings))
 
 
 def build_app(args: dict[str, Any]) -> Application:

@@ -272,6 +272,32 @@ class ServiceSettings(StreamSettings, BaseSettings):
         le=8,
         description="GPUs per Token2wav Vocoder replica: a fraction lets several share one.",
     )
+    # --- who may ask for what ----------------------------------------------------------
+    allowed_file_roots: list[str] = Field(
+        default_factory=lambda: ["media"],
+        description="Clients may open files only under these folders (symlinks resolved).",
+    )
+    allowed_url_schemes: list[str] = Field(
+        default_factory=lambda: ["rtsp", "rtsps", "rtmp", "http", "https", "srt"],
+        description="URL schemes clients may open.",
+    )
+    allowed_url_hosts: list[str] = Field(
+        default_factory=list, description="If non-empty, the only hosts clients may open."
+    )
+    allow_webcam: bool = Field(False, description="Let clients open local camera devices.")
+    api_token: str = Field(
+        "",
+        description="Bearer token for creating, deleting and asking. Unset: one is generated "
+        "and logged at start, and loopback clients need none.",
+    )
+    protect_reads: bool = Field(False, description="Require the token for reading too.")
+    cors_origins: list[str] = Field(
+        default_factory=list, description="Origins allowed to call the API from a browser."
+    )
+    max_streams: int = Field(8, ge=1, le=1000, description="Streams the service runs at once.")
+    max_request_bytes: int = Field(
+        65_536, ge=1024, le=10_000_000, description="Largest request body accepted."
+    )
     # --- HTTP -------------------------------------------------------------------------
     max_viewers_per_stream: int = Field(
         64, ge=1, le=10_000, description="Clients per stream and kind (video, events) per replica."
