@@ -191,8 +191,17 @@ class StreamGateway:
                     media_ts=event.media_ts_s,
                     wall_ts=event.wall_ts,
                     text=event.text.strip(),
+                    kind=event.kind,
                 )
                 await asyncio.to_thread(self._transcripts.add, line)
+
+    async def ask(self, stream_id: str, question: str) -> AsyncIterator[str]:
+        """The answer to a question about the stream's current window, as it streams."""
+        session = self._sessions.get(stream_id)
+        if session is None:
+            return
+        async for piece in session.ask(question):
+            yield piece
 
     async def transcript(self, stream_id: str) -> list[TranscriptLine] | None:
         lines = await asyncio.to_thread(self._transcripts.lines, stream_id)

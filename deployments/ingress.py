@@ -6,7 +6,9 @@ number of viewers (:class:`StreamHub`), and gives each client its own bounded qu
 
 import asyncio
 import contextlib
+import json
 import logging
+import struct
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import asdict
@@ -144,6 +146,37 @@ class CreateStream(BaseModel):
     )
 
 
+class Question(BaseModel):
+    """POST /api/streams/{id}/ask."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(..., min_length=1, max_length=500)
+
+
+PCM_HEADERS = {"X-Audio-Rate": "48000", "X-Audio-Channels": "1", "X-Audio-Format": "s16le"}
+
+
+def streaming_wav_header(rate_hz: int) -> bytes:
+    """A WAV header for a stream of unknown length (sizes at their maximum, as players expect)."""
+    unknown = 0xFFFFFFFF
+    return (
+        b"RIFF"
+        + struct.pack("<I", unknown)
+        + b"WAVE"
+        + b"fmt "
+        + struct.pack("<IHHIIHH", 16, 1, 1, rate_hz, rate_hz * 2, 2, 16)
+        + b"data"
+        + struct.pack("<I", unknown)
+    )
+
+
+async def _pcm(subscription: Subscription[StreamEvent]) -> AsyncIterator[bytes]:
+    async for event in subscription:
+        if isinstance(event, AudioChunk):
+            yield event.pcm
+
+
 def _stream_urls(stream_id: str) -> dict[str, str]:
     base = f"/api/streams/{stream_id}"
     return {
@@ -151,6 +184,9 @@ def _stream_urls(stream_id: str) -> dict[str, str]:
         "mjpeg": f"{base}/mjpeg",
         "events": f"{base}/events",
         "audio": f"{base}/audio-stream",
+        "wav": f"{base}/audio-stream.wav",
+        "transcript": f"{base}/transcript",
+        "ask": f"{base}/ask",
         "frame": f"{base}/frame",
     }
 
@@ -333,30 +369,56 @@ class Ingress:
 
         return EventSourceResponse(messages(), ping=15)
 
-    @app.get("/api/streams/{stream_id}/audio-stream", summary="Spoken commentary, raw PCM")
-    async def audio_stream(self, stream_id: str) -> StreamingResponse:
+    async def _speech(self, stream_id: str) -> Subscription[StreamEvent]:
         info = await self._stream(stream_id)
         if not info.get("speech"):
             raise ClientError(404, f"speech is off for stream {stream_id!r} (enable_tts)")
         hub = self._hub(stream_id)
         self._check_viewers(hub.events)
-        subscription = hub.subscribe_events()
+        return hub.subscribe_events()
 
-        async def pcm() -> AsyncIterator[bytes]:
-            async for event in subscription:
-                if isinstance(event, AudioChunk):
-                    yield event.pcm
+    @app.get("/api/streams/{stream_id}/audio-stream", summary="Spoken commentary, raw PCM")
+    async def audio_stream(self, stream_id: str) -> StreamingResponse:
+        subscription = await self._speech(stream_id)
+        return StreamingResponse(
+            _pcm(subscription),
+            media_type="audio/L16;rate=48000;channels=1",
+            headers={**PCM_HEADERS, "Cache-Control": "no-store"},
+        )
+
+    @app.get(
+        "/api/streams/{stream_id}/audio-stream.wav", summary="Spoken commentary as streamed WAV"
+    )
+    async def audio_wav(self, stream_id: str) -> StreamingResponse:
+        subscription = await self._speech(stream_id)
+
+        async def wav() -> AsyncIterator[bytes]:
+            yield streaming_wav_header(48_000)
+            async for pcm in _pcm(subscription):
+                yield pcm
 
         return StreamingResponse(
-            pcm(),
-            media_type="audio/L16;rate=48000;channels=1",
-            headers={
-                "X-Audio-Rate": "48000",
-                "X-Audio-Channels": "1",
-                "X-Audio-Format": "s16le",
-                "Cache-Control": "no-store",
-            },
+            wav(), media_type="audio/wav", headers={**PCM_HEADERS, "Cache-Control": "no-store"}
         )
+
+    @app.post("/api/streams/{stream_id}/ask", summary="Ask about what is on screen (SSE answer)")
+    async def ask(self, stream_id: str, body: Question) -> EventSourceResponse:
+        await self._stream(stream_id)
+        pieces = self._gateway.options(stream=True).ask.remote(stream_id, body.question)
+
+        async def messages() -> AsyncIterator[dict[str, str]]:
+            answer = ""
+            try:
+                async for piece in pieces:
+                    answer += piece
+                    yield {"event": "answer", "data": json.dumps({"text": piece})}
+            except Exception as error:  # the model failed mid-answer: say so, in-stream
+                log.warning("ask on %s failed: %s", stream_id, error)
+                yield {"event": "error", "data": json.dumps({"error": "the model failed"})}
+                return
+            yield {"event": "done", "data": json.dumps({"text": answer})}
+
+        return EventSourceResponse(messages())
 
     @app.get("/api/streams/{stream_id}/transcript", summary="Every line said, in media time")
     async def transcript(

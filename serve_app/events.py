@@ -51,6 +51,8 @@ class CycleStarted(_Event):
     frames_media_ts_s: list[float]
     hint: str
     media_ts_s: float
+    question: str = ""
+    """Set when the cycle answers a user's question instead of commenting."""
 
 
 class CommentaryText(_Event):
@@ -77,6 +79,7 @@ class CycleEnded(_Event):
     lateness_s: float
     shown_at: float
     """Wall time its newest frame is on screen (capture + display delay)."""
+    kind: Literal["commentary", "answer"] = "commentary"
     error: str = ""
 
 

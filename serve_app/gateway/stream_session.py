@@ -140,6 +140,7 @@ class StreamSession:
         self._tasks: list[asyncio.Task[None]] = []
         self._cycle = 0
         self._last_answer = ""
+        self._questions: asyncio.Queue[_Question] = asyncio.Queue()
         self.apply_settings(settings)
 
     # --- settings ----------------------------------------------------------------------
@@ -216,20 +217,47 @@ class StreamSession:
             playback_end = self.audio_clock.estimated_playback_end if self.speech_on else None
             lead = self.delay.target_delay_s if self.delay.holds_results else 0.0
             wait = self.gate.next_cycle_at(last_end, playback_end, lead) - self._clock.now()
-            if wait > 0:
-                await asyncio.sleep(wait)
+            question = await self._next_question(wait)
             try:
                 snapshot = await self.ports.take_batch(self.stream_id)
             except Exception as error:
                 log.warning("stream %s: frames unavailable: %s", self.stream_id, error)
+                if question is not None:
+                    question.answer.put_nowait(error)
                 await asyncio.sleep(ERROR_BACKOFF_S)
                 continue
             self._note_state(snapshot)
             if snapshot.batch is None or snapshot.state is not StreamState.LIVE:
+                if question is not None:
+                    question.answer.put_nowait(RuntimeError(f"the stream is {snapshot.state}"))
                 await asyncio.sleep(IDLE_POLL_S)
                 continue
-            await self.run_cycle(snapshot.batch)
+            await self.run_cycle(snapshot.batch, question)
             last_end = self._clock.now()
+
+    async def _next_question(self, wait_s: float) -> _Question | None:
+        """Wait for the gate to open; a question cuts the wait short (and is answered next)."""
+        if not self._questions.empty():
+            return self._questions.get_nowait()
+        if wait_s <= 0:
+            return None
+        try:
+            return await asyncio.wait_for(self._questions.get(), wait_s)
+        except TimeoutError:
+            return None
+
+    async def ask(self, question: str) -> AsyncIterator[str]:
+        """Answer a question about the current window: yields the answer text as it streams.
+
+        It is answered between two cycles, so the commentary's pacing holds, and spoken
+        (when speech is on) in turn after what is already playing.
+        """
+        pending = _Question(question)
+        self._questions.put_nowait(pending)
+        while (piece := await pending.answer.get()) is not None:
+            if isinstance(piece, BaseException):
+                raise piece
+            yield piece
 
     def _note_state(self, snapshot: IngestSnapshot) -> None:
         if snapshot.state is not self.source_state:
@@ -238,10 +266,10 @@ class StreamSession:
                 StateChanged(stream_id=self.stream_id, state=snapshot.state, detail=snapshot.detail)
             )
 
-    async def run_cycle(self, batch: WindowBatch) -> None:
+    async def run_cycle(self, batch: WindowBatch, question: _Question | None = None) -> None:
         """One cycle, start to end. Errors end the cycle with an error event, never the loop."""
         self._cycle += 1
-        cycle = _Cycle(self, self._cycle, batch)
+        cycle = _Cycle(self, self._cycle, batch, question)
         try:
             await cycle.run()
         except asyncio.CancelledError:
@@ -250,8 +278,15 @@ class StreamSession:
             log.exception("stream %s: cycle %d failed", self.stream_id, self._cycle)
             self.stats.errors += 1
             cycle.fail(f"{type(error).__name__}: {error}")
+            if question is not None:
+                question.answer.put_nowait(error)
             await asyncio.sleep(ERROR_BACKOFF_S)
             return
+        finally:
+            if question is not None:
+                question.answer.put_nowait(None)
+        if question is not None:
+            return  # answers neither set the next hint nor the delay
         self._last_answer = "" if cycle.skip else cycle.text
         if cycle.latency_s is not None:
             await self._observe_latency(cycle.latency_s)
@@ -294,13 +329,28 @@ def _quantile(values: list[float], q: float) -> float | None:
     return round(float(np.quantile(values, q)), 3) if values else None
 
 
+@dataclass
+class _Question:
+    """A user's question and the queue its answer streams through (None ends it)."""
+
+    text: str
+    answer: asyncio.Queue[str | BaseException | None] = field(default_factory=asyncio.Queue)
+
+
 class _Cycle:
     """The state of one cycle in flight: text so far, held speech, release times."""
 
-    def __init__(self, session: StreamSession, number: int, batch: WindowBatch) -> None:
+    def __init__(
+        self,
+        session: StreamSession,
+        number: int,
+        batch: WindowBatch,
+        question: _Question | None = None,
+    ) -> None:
         self.s = session
         self.number = number
         self.batch = batch
+        self.question = question
         self.anchor = batch.anchor
         self.text = ""
         self.skip = False
@@ -320,7 +370,8 @@ class _Cycle:
             self.anchor.capture_wall,
             self.s.delay.target_delay_s,
             ready_at,
-            self.s.delay.holds_results,
+            # An answer goes out at once: the user is waiting for it, not for the picture.
+            self.s.delay.holds_results and self.question is None,
         )
         self.release_floor = max(self.release_floor, rt.at)
         return self.release_floor
@@ -336,6 +387,7 @@ class _Cycle:
             instruction=s.intensity.prompt(settings.instruction, hint),
             max_new_tokens=settings.tts_max_new_tokens if speech else settings.max_new_tokens,
             speech=speech and s.describer_speaks,
+            question=self.question.text if self.question else None,
         )
         s._publish_now(
             CycleStarted(
@@ -344,6 +396,7 @@ class _Cycle:
                 frames_media_ts_s=[f.media_ts_s for f in self.batch.frames],
                 hint=str(hint),
                 media_ts_s=self.anchor.media_ts_s,
+                question=self.question.text if self.question else "",
             )
         )
         speaker = asyncio.create_task(self._speak()) if speech else None
@@ -364,6 +417,8 @@ class _Cycle:
             if self.first_text_at is None:
                 self.first_text_at = now
             self.text += output.text
+            if self.question is not None:
+                self.question.answer.put_nowait(output.text)
             self.s._schedule(
                 self._release_at(now),
                 CommentaryText(
@@ -459,7 +514,8 @@ class _Cycle:
             self.anchor.capture_wall, s.delay.target_delay_s, ready or now, s.delay.holds_results
         )
         late = latency is not None and rt.late
-        s.stats.record(latency, now - self.started, self.skip, late)
+        if self.question is None:
+            s.stats.record(latency, now - self.started, self.skip, late)
         s._schedule(
             self._release_at(now),
             CycleEnded(
@@ -473,6 +529,7 @@ class _Cycle:
                 late=late,
                 lateness_s=round(rt.lateness_s, 4),
                 shown_at=self.anchor.capture_wall + s.delay.target_delay_s,
+                kind="answer" if self.question else "commentary",
                 error=error,
             ),
         )
