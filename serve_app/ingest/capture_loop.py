@@ -80,6 +80,7 @@ class StreamCapture:
         self.loops = 0
         self.cpu_seconds = 0.0
         self._cpu_start = 0.0
+        self._last_media_t: float | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._reader: VideoReader | None = None
@@ -153,14 +154,19 @@ class StreamCapture:
     def _run(self) -> None:
         self._cpu_start = time.thread_time()
         backoff = Backoff()
-        media_offset = 0.0
         try:
             while not self._stop.is_set():
+                # Media time keeps increasing across file loops and live reconnects.
+                media_offset = (
+                    0.0
+                    if self._last_media_t is None
+                    else self._last_media_t + self.display_interval_s
+                )
                 try:
                     if self._reader is None:
                         self.open()
                     self._set_state(StreamState.LIVE, str(self.spec))
-                    last_t = self._play(media_offset)
+                    self._play(media_offset)
                     backoff.reset()
                 except ConnectionError as error:
                     self._reader = None
@@ -187,8 +193,6 @@ class StreamCapture:
                 if not self.settings.loop:
                     self._set_state(StreamState.ENDED, "end of file")
                     return
-                # Keep media time increasing across loops, one frame after the last one.
-                media_offset = last_t + self.display_interval_s
                 self.loops += 1
                 if self._reader is not None:
                     self._reader.close()
@@ -199,8 +203,8 @@ class StreamCapture:
         finally:
             self.cpu_seconds = time.thread_time() - self._cpu_start
 
-    def _play(self, media_offset: float) -> float:
-        """Decode until the source ends or stop; returns the last frame's media time."""
+    def _play(self, media_offset: float) -> None:
+        """Decode until the source ends, fails or stop is asked."""
         assert self._reader is not None
         settings = self.settings
         window_interval = 1.0 / settings.capture_fps
@@ -210,7 +214,6 @@ class StreamCapture:
         anchor_media = 0.0
         next_display_t = -1.0
         next_window_t: float | None = None
-        t = media_offset
         for media_ts, image in self._reader.frames():
             if self._stop.is_set():
                 break
@@ -227,13 +230,13 @@ class StreamCapture:
                 continue
             to_window = next_window_t is None or t >= next_window_t - 1e-6
             self._push(image, t, self._clock.now(), to_window)
+            self._last_media_t = t
             next_display_t = t + display_interval - 1e-6
             if to_window:
                 # Stay on the capture grid; after a gap, restart it from this frame.
                 next_window_t = (t if next_window_t is None else next_window_t) + window_interval
                 if next_window_t <= t:
                     next_window_t = t + window_interval
-        return t
 
     def _push(self, image: np.ndarray, t: float, capture_wall: float, to_window: bool) -> None:
         jpeg = encode_jpeg(image, self.settings.jpeg_quality)

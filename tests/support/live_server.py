@@ -1,0 +1,75 @@
+"""A live video source on 127.0.0.1: FFmpeg serving a clip as HTTP MPEG-TS, in real time.
+
+Killed and restarted by tests to show that the service reconnects.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LiveHttpSource:
+    def __init__(self, clip: Path, port: int | None = None) -> None:
+        if shutil.which("ffmpeg") is None:
+            raise RuntimeError("ffmpeg is not installed (make system-deps)")
+        self.clip = clip
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}/live.ts"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        # -re: real time, like a camera; -listen 1: FFmpeg is the HTTP server.
+        self.process = subprocess.Popen(
+            [
+                "ffmpeg",
+                "-hide_banner",
+                "-loglevel",
+                "error",
+                "-re",
+                "-stream_loop",
+                "-1",
+                "-i",
+                str(self.clip),
+                "-c",
+                "copy",
+                "-f",
+                "mpegts",
+                "-listen",
+                "1",
+                self.url,
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            # Not by connecting: FFmpeg's -listen 1 serves exactly one client.
+            if self._listening():
+                return
+            time.sleep(0.05)
+        raise RuntimeError("ffmpeg did not start listening")
+
+    def _listening(self) -> bool:
+        port_hex = f":{self.port:04X} "
+        for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+            fields = line.split()
+            if (fields[1] + " ").endswith(port_hex) and fields[3] == "0A":  # 0A: LISTEN
+                return True
+        return False
+
+    def kill(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(5)
+            self.process = None
