@@ -478,13 +478,17 @@ class _Cycle:
         """Voice the released speech work in order and schedule its audio."""
         s = self.s
         resampler = PcmResampler(VOICE_SAMPLE_RATE_HZ, OUT_SAMPLE_RATE_HZ)
+        spoke = False
         while (item := await self.speech_queue.get()) is not None:
             if isinstance(item, np.ndarray):
-                self._publish_audio(resampler.process(item))
-                continue
-            async for chunk in s.ports.synthesize(item):
+                chunks: AsyncIterator[np.ndarray] | list[np.ndarray] = [item]
+            else:
+                chunks = s.ports.synthesize(item)
+            async for chunk in _aiter(chunks):
+                spoke = spoke or chunk.size > 0
                 self._publish_audio(resampler.process(chunk))
-        self._publish_audio(resampler.flush())
+        if spoke:  # the held-back tail; nothing at all for an answer that said nothing
+            self._publish_audio(resampler.flush())
 
     def _publish_audio(self, pcm: np.ndarray) -> None:
         if pcm.size == 0:
@@ -538,6 +542,15 @@ class _Cycle:
     def fail(self, error: str) -> None:
         self.skip = is_skip_answer(self.text)
         self._end(error=error)
+
+
+async def _aiter(items: AsyncIterator[np.ndarray] | list[np.ndarray]) -> AsyncIterator[np.ndarray]:
+    if isinstance(items, list):
+        for item in items:
+            yield item
+    else:
+        async for item in items:
+            yield item
 
 
 def _to_voice_rate(wave: Waveform) -> np.ndarray:

@@ -26,6 +26,7 @@ class InferenceWindow:
         self.stride = stride
         self._frames: deque[WindowFrame] = deque(maxlen=size)
         self._last_thumbnail: np.ndarray | None = None
+        self._last_anchor: WindowFrame | None = None
 
     def __len__(self) -> int:
         return len(self._frames)
@@ -34,18 +35,20 @@ class InferenceWindow:
         self._frames.append(frame)
 
     def take_batch(self) -> WindowBatch | None:
-        """This cycle's frames, oldest first; None until the window has any frame.
+        """This cycle's frames, oldest first; None until there is a frame not yet taken.
 
         With fewer frames than the full span, it takes what the stride allows, so the first
-        cycle need not wait for the window to fill.
+        cycle need not wait for the window to fill. A fast model never comments twice on the
+        same newest frame: it waits for the next one.
         """
-        if not self._frames:
+        if not self._frames or self._frames[-1] is self._last_anchor:
             return None
         picked = list(self._frames)[::-1][:: self.stride][: self.frames_per_inference]
         picked.reverse()
         thumb = np.mean([f.thumbnail for f in picked], axis=0).astype(np.uint8)
         change = scene_difference(self._last_thumbnail, thumb)
         self._last_thumbnail = thumb
+        self._last_anchor = picked[-1]
         return WindowBatch(frames=tuple(picked), scene_change=change)
 
     def frame_near(self, media_ts_s: float) -> WindowFrame | None:
@@ -57,3 +60,4 @@ class InferenceWindow:
     def clear(self) -> None:
         self._frames.clear()
         self._last_thumbnail = None
+        self._last_anchor = None

@@ -27,7 +27,20 @@ class LiveHttpSource:
         self.url = f"http://127.0.0.1:{self.port}/live.ts"
         self.process: subprocess.Popen[bytes] | None = None
 
-    def start(self) -> None:
+    def start(self, timeout_s: float = 20.0) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            self._launch()
+            while time.monotonic() < deadline and self.process.poll() is None:
+                # Not by connecting: FFmpeg's -listen 1 serves exactly one client.
+                if self._listening():
+                    return
+                time.sleep(0.05)
+            # It exited (the port may still be held by the killed one): try again.
+            time.sleep(0.2)
+        raise RuntimeError("ffmpeg did not start listening")
+
+    def _launch(self) -> None:
         # -re: real time, like a camera; -listen 1: FFmpeg is the HTTP server.
         self.process = subprocess.Popen(
             [
@@ -52,13 +65,6 @@ class LiveHttpSource:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            # Not by connecting: FFmpeg's -listen 1 serves exactly one client.
-            if self._listening():
-                return
-            time.sleep(0.05)
-        raise RuntimeError("ffmpeg did not start listening")
 
     def _listening(self) -> bool:
         port_hex = f":{self.port:04X} "
