@@ -85,7 +85,7 @@ def build_voice(settings: ServiceSettings, voice: VoiceBackend) -> Voice:
     if voice is VoiceBackend.ESPEAK:
         from models.voices.espeak import EspeakVoice
 
-        return EspeakVoice(language=settings.language)
+        return EspeakVoice(voice=settings.language)
     if voice is VoiceBackend.TOKEN2WAV:
         from models.voices.token2wav import Token2wavVoice
 
