@@ -55,7 +55,7 @@ format: setup-test
 	$(VENV)/bin/ruff check --fix .
 
 bench: setup-test
-	$(PY) benchmarks/sync_error.py
+	$(PY) -m benchmarks.sync_error
 
 clean:
 	rm -rf $(VENV) test-output .pytest_cache

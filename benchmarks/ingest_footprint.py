@@ -5,7 +5,7 @@ Runs StreamCapture (the engine FrameIngest wraps) on the demo clip (bigbuckbunny
 capture thread's CPU time per second of video. The original system kept 15 s of 720p in
 about 30–45 MB.
 
-    python benchmarks/ingest_footprint.py [--seconds 18]
+    python -m benchmarks.ingest_footprint [--seconds 18]
 """
 
 from __future__ import annotations

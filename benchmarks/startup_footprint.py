@@ -6,7 +6,7 @@ healthy, until the first commentary text reaches an SSE client, and until the fi
 audio bytes reach an audio client; then the RSS and PSS of every process of the service
 (Ray's own included) after a minute of running.
 
-    python benchmarks/startup_footprint.py [--settle 60]
+    python -m benchmarks.startup_footprint [--settle 60]
 """
 
 from __future__ import annotations

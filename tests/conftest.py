@@ -22,7 +22,12 @@ def free_port() -> int:
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeProcess]:
     """The real application from serve_config.yaml, on the embedded default, on 127.0.0.1."""
     workdir = tmp_path_factory.mktemp("serve")
-    process = ServeProcess(workdir, free_port(), args={"data_dir": str(workdir / "data")})
+    process = ServeProcess(
+        workdir,
+        free_port(),
+        args={"data_dir": str(workdir / "data"), "allowed_file_roots": [str(workdir / "media")]},
+    )
+    (workdir / "media").mkdir()
     try:
         seconds = process.start()
         print(f"service ready in {seconds:.1f} s")

@@ -46,12 +46,12 @@ class ServeProcess:
         self.config_path = workdir / "serve_config.yaml"
         self.config_path.write_text(yaml.safe_dump(config))
         self.log_path = workdir / "serve.log"
+        # A fresh local cluster of our own, never someone else's: no RAY_ADDRESS.
+        inherited = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
         self.env = {
-            **os.environ,
+            **inherited,
             "RAY_USAGE_STATS_ENABLED": "0",
             "PYTHONUNBUFFERED": "1",
-            # A fresh local cluster of our own, never someone else's.
-            "RAY_ADDRESS": "",
             **(env or {}),
         }
         self.process: subprocess.Popen[bytes] | None = None
