@@ -25,8 +25,9 @@ class BackendChoice:
     reason: str
 
     @property
-    def needs_gpu(self) -> bool:
-        return self.describer is Backend.MINICPMO
+    def wants_gpu(self) -> bool:
+        """Runs on a GPU when there is one (the builder asks for none otherwise)."""
+        return self.describer in (Backend.MINICPMO, Backend.HF)
 
 
 def gpu_present() -> bool:

@@ -60,7 +60,7 @@ def build_graph(settings: ServiceSettings, gpu_available: bool) -> Application:
     choice = choose_backends(settings, gpu_available)
     info = backend_info(settings, gpu_available)
     log.info("backend: %s describer, %s voice (%s)", choice.describer, choice.voice, choice.reason)
-    commentator_gpus = settings.commentator_num_gpus if choice.needs_gpu and gpu_available else 0
+    commentator_gpus = settings.commentator_num_gpus if choice.wants_gpu and gpu_available else 0
     vocoder_gpus = (
         settings.vocoder_num_gpus if choice.voice is VoiceBackend.TOKEN2WAV and gpu_available else 0
     )

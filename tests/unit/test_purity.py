@@ -26,6 +26,8 @@ PURE_MODULES = [
     "models.factory",
     "models.describers.base",
     "models.describers.synthetic",
+    "models.describers.hf_vlm",
+    "models.voices.espeak",
     "models.voices.base",
 ]
 FRAMEWORKS = ["ray", "fastapi", "starlette", "torch", "transformers"]
