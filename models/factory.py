@@ -75,10 +75,17 @@ def build_describer(settings: ServiceSettings, backend: Backend) -> Describer:
             raise ValueError("backend 'hf' needs hf_model_path (HF_MODEL_PATH)")
         return HfVlmDescriber.from_pretrained(settings.hf_model_path)
     if backend is Backend.MINICPMO:
-        from models.describers.minicpmo import MiniCPMODescriber
+        from models.describers.minicpmo import MiniCPMODescriber, MiniCPMOOptions
         from models.loading.minicpmo_loader import load_minicpmo
 
-        return MiniCPMODescriber(load_minicpmo(settings), in_process_audio=settings.tts_in_process)
+        return MiniCPMODescriber(
+            load_minicpmo(settings),
+            in_process_audio=settings.tts_in_process,
+            options=MiniCPMOOptions(
+                context_max_cycles=settings.minicpmo_context_max_cycles,
+                context_max_tokens=settings.minicpmo_context_max_tokens,
+            ),
+        )
     raise ValueError(f"backend {backend} must be resolved before building")
 
 

@@ -256,6 +256,18 @@ class ServiceSettings(StreamSettings, BaseSettings):
         description="MiniCPM-o: make audio inside the Commentator (one GPU) instead of "
         "sending speech tokens to the Vocoder deployment.",
     )
+    minicpmo_context_max_cycles: int = Field(
+        8,
+        ge=1,
+        le=1000,
+        description="MiniCPM-o: start a fresh session (context) after this many cycles.",
+    )
+    minicpmo_context_max_tokens: int = Field(
+        6144,
+        ge=256,
+        le=32_768,
+        description="MiniCPM-o: or before the KV cache would pass this many tokens.",
+    )
     synthetic_latency_mean_s: float = Field(
         1.5, gt=0, le=60, description="Mean latency of the 'synthetic' measurement stand-in."
     )
