@@ -6,10 +6,12 @@ This is the one place that knows every backend; deployments ask it for "the desc
 
 from __future__ import annotations
 
+import importlib
 import logging
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from models.describers.base import Describer
 from models.voices.base import Voice
@@ -56,6 +58,15 @@ def choose_backends(settings: ServiceSettings, gpu_available: bool) -> BackendCh
     return BackendChoice(describer, voice, reason)
 
 
+def import_object(path: str) -> Any:
+    """'package.module:name' → the object (loaders and factories named in settings)."""
+    module_name, _, name = path.partition(":")
+    try:
+        return getattr(importlib.import_module(module_name), name)
+    except (ImportError, AttributeError) as error:
+        raise ValueError(f"cannot import {path!r}: {error}") from None
+
+
 def build_describer(settings: ServiceSettings, backend: Backend) -> Describer:
     if backend is Backend.EMBEDDED:
         from models.describers.embedded import EmbeddedDescriber
@@ -78,8 +89,11 @@ def build_describer(settings: ServiceSettings, backend: Backend) -> Describer:
         from models.describers.minicpmo import MiniCPMODescriber, MiniCPMOOptions
         from models.loading.minicpmo_loader import load_minicpmo
 
+        loader = (
+            import_object(settings.minicpmo_loader) if settings.minicpmo_loader else load_minicpmo
+        )
         return MiniCPMODescriber(
-            load_minicpmo(settings),
+            loader(settings),
             in_process_audio=settings.tts_in_process,
             options=MiniCPMOOptions(
                 context_max_cycles=settings.minicpmo_context_max_cycles,
@@ -97,5 +111,9 @@ def build_voice(settings: ServiceSettings, voice: VoiceBackend) -> Voice:
     if voice is VoiceBackend.TOKEN2WAV:
         from models.voices.token2wav import Token2wavVoice
 
+        if settings.token2wav_factory:
+            return Token2wavVoice.from_settings(
+                settings, factory=import_object(settings.token2wav_factory)
+            )
         return Token2wavVoice.from_settings(settings)
     raise ValueError(f"voice {voice} must be resolved before building")

@@ -256,6 +256,18 @@ class ServiceSettings(StreamSettings, BaseSettings):
         description="MiniCPM-o: make audio inside the Commentator (one GPU) instead of "
         "sending speech tokens to the Vocoder deployment.",
     )
+    minicpmo_loader: str = Field(
+        "",
+        pattern=r"^$|^[A-Za-z_][\w.]*:[A-Za-z_]\w*$",
+        description="'module:function' loading the MiniCPM-o model from the settings, instead "
+        "of the built-in loader (custom loading; the contract test's stand-in).",
+    )
+    token2wav_factory: str = Field(
+        "",
+        pattern=r"^$|^[A-Za-z_][\w.]*:[A-Za-z_]\w*$",
+        description="'module:callable' building the Token2wav vocoder from (model_dir, "
+        "float16=...), instead of stepaudio2.Token2wav.",
+    )
     minicpmo_context_max_cycles: int = Field(
         8,
         ge=1,
