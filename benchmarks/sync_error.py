@@ -87,15 +87,20 @@ class Viewer:
         deadline = time.monotonic() + self.seconds
         with (
             httpx.Client() as client,
-            client.stream("GET", f"{self.url}/audio-stream", timeout=None) as response,
+            client.stream(
+                "GET", f"{self.url}/audio-stream", timeout=httpx.Timeout(10, read=30)
+            ) as response,
         ):
-            for _ in response.iter_bytes():
-                now = time.time()
-                if now - last > 0.5:
-                    self.audio_bursts.append(now)
-                last = now
-                if time.monotonic() > deadline:
-                    return
+            try:
+                for _ in response.iter_bytes():
+                    now = time.time()
+                    if now - last > 0.5:
+                        self.audio_bursts.append(now)
+                    last = now
+                    if time.monotonic() > deadline:
+                        return
+            except httpx.ReadTimeout:
+                return  # no speech for 30 s: nothing more to measure
 
     def media_shown_at(self, wall: float) -> float | None:
         i = bisect.bisect_right([t for t, _ in self.shown], wall)

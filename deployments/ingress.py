@@ -6,11 +6,12 @@ number of viewers (:class:`StreamHub`), and gives each client its own bounded qu
 
 import asyncio
 import contextlib
+import contextvars
 import json
 import logging
 import struct
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import asdict
 from enum import StrEnum
 from importlib import resources
@@ -37,6 +38,7 @@ from serve_app.transcripts.formats import to_srt, to_webvtt
 log = logging.getLogger("ray.serve")
 
 MJPEG_BOUNDARY = "frame"
+UPSTREAM_RETRY_S = 0.5
 EVENT_QUEUE = 512  # events a slow SSE client may lag before it is dropped (and reconnects)
 
 app = FastAPI(
@@ -83,36 +85,51 @@ class StreamHub:
         self.events: Broadcaster[StreamEvent] = Broadcaster(EVENT_QUEUE, Overflow.DISCONNECT)
         self._frame_task: asyncio.Task[None] | None = None
         self._event_task: asyncio.Task[None] | None = None
+        self._last_event_seq: int | None = None
 
     def subscribe_frames(self) -> Subscription[DisplayFrame]:
         subscription = self.frames.subscribe()
         if self._frame_task is None or self._frame_task.done():
-            self._frame_task = asyncio.create_task(self._pump_frames())
+            self._frame_task = _detached(self._supervise(self._pump_frames, self.frames))
         return subscription
 
     def subscribe_events(self) -> Subscription[StreamEvent]:
         subscription = self.events.subscribe()
         if self._event_task is None or self._event_task.done():
-            self._event_task = asyncio.create_task(self._pump_events())
+            self._event_task = _detached(self._supervise(self._pump_events, self.events))
         return subscription
 
-    async def _pump_frames(self) -> None:
-        try:
-            async for frame in self._ingest.display_frames.remote(self.stream_id):
-                self.frames.publish(frame)
-                if not len(self.frames):
-                    return  # the last viewer left: stop pulling frames
-        finally:
-            self._frame_task = None
-
-    async def _pump_events(self) -> None:
-        try:
-            async for event in self._gateway.follow.remote(self.stream_id, None):
-                self.events.publish(event)
-                if not len(self.events):
+    async def _supervise(
+        self, pump: Callable[[], Awaitable[bool]], broadcaster: Broadcaster[Any]
+    ) -> None:
+        """Keep one upstream alive while anyone listens; end the clients when the stream ends."""
+        while len(broadcaster):
+            try:
+                if await pump():
+                    broadcaster.close()  # the stream was deleted: end every client cleanly
                     return
-        finally:
-            self._event_task = None
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                log.warning("stream %s: upstream broke (%s); reconnecting", self.stream_id, error)
+                await asyncio.sleep(UPSTREAM_RETRY_S)
+
+    async def _pump_frames(self) -> bool:
+        """Returns True when the upstream ended because the stream is gone."""
+        async for frame in self._ingest.display_frames.remote(self.stream_id):
+            self.frames.publish(frame)
+            if not len(self.frames):
+                return False  # the last viewer left: stop pulling frames
+        return True
+
+    async def _pump_events(self) -> bool:
+        # After a broken upstream, resume after the last event relayed: nothing is lost.
+        async for event in self._gateway.follow.remote(self.stream_id, self._last_event_seq):
+            self._last_event_seq = event.seq
+            self.events.publish(event)
+            if not len(self.events):
+                return False
+        return True
 
     async def close(self) -> None:
         self.frames.close()
@@ -122,6 +139,15 @@ class StreamHub:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
+
+
+def _detached(coroutine: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+    """A task outside the current request's context.
+
+    Serve ties handle calls made in a request's context to that request and cancels them
+    when its client leaves; a shared upstream must outlive the viewer that started it.
+    """
+    return asyncio.create_task(coroutine, context=contextvars.Context())
 
 
 class TranscriptFormat(StrEnum):
@@ -246,7 +272,7 @@ class Ingress:
 
     def _hub(self, stream_id: str) -> StreamHub:
         hub = self._hubs.get(stream_id)
-        if hub is None:
+        if hub is None or hub.frames.closed or hub.events.closed:  # new, or a deleted one's
             hub = StreamHub(
                 stream_id, self._ingest, self._gateway, self._settings.client_queue_frames
             )
