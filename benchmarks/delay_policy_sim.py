@@ -65,8 +65,11 @@ def main() -> None:
         "ema α=0.2 (original, not held)": EmaDelay(5.0, 0.2, 12.0),
         "ema α=0.2, held": _held(EmaDelay(5.0, 0.2, 12.0)),
     }
-    for q in (0.5, 0.8, 0.9, 0.95, 0.99):
-        policies[f"quantile {q} + 0.15 s, held"] = QuantileDelay(5.0, q, 20, 0.15, 12.0)
+    for history in (20, 30):
+        for q in (0.5, 0.8, 0.9, 0.95):
+            policies[f"quantile {q} of {history} + 0.15 s, held"] = QuantileDelay(
+                5.0, q, history, 0.15, 12.0
+            )
     rows = {name: simulate(p, latencies, warmup=50) for name, p in policies.items()}
     result = {
         "benchmark": "delay_policy_sim",

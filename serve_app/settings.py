@@ -99,13 +99,17 @@ class StreamSettings(BaseModel):
         0.2, gt=0, le=1, description="EMA weight of each non-skip cycle's observed latency."
     )
     sync_latency_quantile: float = Field(
-        0.9,
+        0.95,
         ge=0.5,
         le=1.0,
         description="presentation policy: the delay covers this quantile of recent latencies.",
     )
     sync_history_cycles: int = Field(
-        20, ge=2, le=1000, description="presentation policy: latencies the quantile looks at."
+        30,
+        ge=2,
+        le=1000,
+        description="presentation policy: latencies the quantile looks at (30: the 0.95 "
+        "quantile is then not just the maximum; benchmarks/delay_policy_sim.py).",
     )
     sync_margin_s: float = Field(
         0.15,
