@@ -9,6 +9,7 @@ import pytest
 
 from tests.support.serve_process import ServeProcess
 
+API_TOKEN = "e2e-test-token"
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-output"
 
 
@@ -25,7 +26,11 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeProcess]:
     process = ServeProcess(
         workdir,
         free_port(),
-        args={"data_dir": str(workdir / "data"), "allowed_file_roots": [str(workdir / "media")]},
+        args={
+            "data_dir": str(workdir / "data"),
+            "allowed_file_roots": [str(workdir / "media")],
+            "api_token": API_TOKEN,
+        },
     )
     (workdir / "media").mkdir()
     try:
@@ -40,5 +45,6 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeProcess]:
 
 @pytest.fixture()
 def client(service: ServeProcess) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=service.base_url, timeout=30) as c:
+    headers = {"Authorization": f"Bearer {API_TOKEN}"}
+    with httpx.Client(base_url=service.base_url, timeout=30, headers=headers) as c:
         yield c
