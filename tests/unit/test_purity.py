@@ -27,6 +27,9 @@ PURE_MODULES = [
     "models.describers.base",
     "models.describers.synthetic",
     "models.describers.hf_vlm",
+    "models.describers.embedded",
+    "models.describers.scene_cues",
+    "models.describers.scene_phrases",
     "models.voices.espeak",
     "models.voices.base",
 ]
