@@ -116,20 +116,28 @@ class StreamHub:
 
     async def _pump_frames(self) -> bool:
         """Returns True when the upstream ended because the stream is gone."""
-        async for frame in self._ingest.display_frames.remote(self.stream_id):
-            self.frames.publish(frame)
-            if not len(self.frames):
-                return False  # the last viewer left: stop pulling frames
-        return True
+        upstream = self._ingest.display_frames.remote(self.stream_id)
+        try:
+            async for frame in upstream:
+                self.frames.publish(frame)
+                if not len(self.frames):
+                    return False  # the last viewer left: stop pulling frames
+            return True
+        finally:
+            upstream.cancel()  # or FrameIngest keeps the call, and its request slot, forever
 
     async def _pump_events(self) -> bool:
         # After a broken upstream, resume after the last event relayed: nothing is lost.
-        async for event in self._gateway.follow.remote(self.stream_id, self._last_event_seq):
-            self._last_event_seq = event.seq
-            self.events.publish(event)
-            if not len(self.events):
-                return False
-        return True
+        upstream = self._gateway.follow.remote(self.stream_id, self._last_event_seq)
+        try:
+            async for event in upstream:
+                self._last_event_seq = event.seq
+                self.events.publish(event)
+                if not len(self.events):
+                    return False
+            return True
+        finally:
+            upstream.cancel()
 
     async def close(self) -> None:
         self.frames.close()

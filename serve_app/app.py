@@ -31,6 +31,8 @@ log = logging.getLogger("ray.serve")
 INGRESS_MAX_ONGOING = 1000
 # The gateway serves a follow() stream per Ingress hub plus control calls.
 GATEWAY_MAX_ONGOING = 1000
+# FrameIngest serves a display_frames() stream per Ingress hub plus each cycle's frames.
+INGEST_MAX_ONGOING = 1000
 
 
 def backend_info(settings: ServiceSettings, gpu_available: bool) -> dict[str, Any]:
@@ -66,9 +68,12 @@ def build_graph(settings: ServiceSettings, gpu_available: bool) -> Application:
     )
     # num_cpus 0–0.5 everywhere: each deployment otherwise reserves a whole CPU and five of
     # them never fit a 2-core machine (they sit DEPLOYING forever, silently).
-    ingest = FrameIngest.options(ray_actor_options={"num_cpus": 0.25}).bind(settings)
+    ingest = FrameIngest.options(
+        ray_actor_options={"num_cpus": 0.25}, max_ongoing_requests=INGEST_MAX_ONGOING
+    ).bind(settings)
     commentator = Commentator.options(
-        ray_actor_options={"num_cpus": 0.25, "num_gpus": commentator_gpus}
+        ray_actor_options={"num_cpus": 0.25, "num_gpus": commentator_gpus},
+        max_ongoing_requests=settings.max_streams + 4,  # a cycle per stream, plus questions
     ).bind(settings, choice.describer)
     vocoder = Vocoder.options(ray_actor_options={"num_cpus": 0.1, "num_gpus": vocoder_gpus}).bind(
         settings, choice.voice
