@@ -75,11 +75,11 @@ class FrameIngest:
         if capture is not None:
             await asyncio.to_thread(capture.stop)
 
-    async def take_batch(self, stream_id: str) -> IngestSnapshot:
+    async def take_batch(self, stream_id: str, repeat_ok: bool = False) -> IngestSnapshot:
         capture = self._captures.get(stream_id)
         if capture is None:
             return IngestSnapshot(None, StreamState.STOPPED, "no such stream")
-        return IngestSnapshot(capture.take_batch(), capture.state, capture.state_detail)
+        return IngestSnapshot(capture.take_batch(repeat_ok), capture.state, capture.state_detail)
 
     async def set_display_delay(self, stream_id: str, delay_s: float) -> None:
         capture = self._captures.get(stream_id)
@@ -102,6 +102,11 @@ class FrameIngest:
         while self._captures.get(stream_id) is capture:
             now = self._clock.now()
             due = capture.due_frames(last_seq, now)
+            if not due and last_seq < 0:
+                # Nothing is due yet (a new stream, held back by the delay): show its first
+                # frame as a still rather than nothing.
+                first = capture.first_frame()
+                due = [first] if first is not None else []
             if due:
                 frame = due[-1]
                 last_seq = frame.seq

@@ -49,8 +49,8 @@ class HandlePorts:
         self._commentator = commentator.options(stream=True)
         self._vocoder = vocoder.options(stream=True)
 
-    async def take_batch(self, stream_id: str) -> IngestSnapshot:
-        return await self._ingest.take_batch.remote(stream_id)
+    async def take_batch(self, stream_id: str, repeat_ok: bool = False) -> IngestSnapshot:
+        return await self._ingest.take_batch.remote(stream_id, repeat_ok)
 
     async def describe(self, request: DescribeRequest) -> AsyncIterator[DescriberOutput]:
         async for output in self._commentator.describe.remote(request):

@@ -23,6 +23,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from ray import serve
+from ray.exceptions import TaskCancelledError
 from ray.serve.handle import DeploymentHandle
 from sse_starlette.sse import EventSourceResponse
 from starlette.exceptions import HTTPException
@@ -65,8 +66,18 @@ async def _validation_error(request: Request, error: RequestValidationError) -> 
     return JSONResponse({"error": "invalid request", "problems": problems}, status_code=422)
 
 
+def _client_left(error: BaseException) -> bool:
+    """Serve cancels a request whose client disconnected; that is not an error."""
+    if isinstance(error, BaseExceptionGroup):
+        return all(_client_left(inner) for inner in error.exceptions)
+    return isinstance(error, TaskCancelledError | asyncio.CancelledError)
+
+
 @app.exception_handler(Exception)
 async def _unexpected(request: Request, error: Exception) -> JSONResponse:
+    if _client_left(error):
+        log.debug("client left %s", request.url.path)
+        return JSONResponse({"error": "client disconnected"}, status_code=499)
     # Logged in full here; the client gets a message, never a stack trace.
     log.exception("unhandled error on %s", request.url.path)
     return JSONResponse({"error": f"internal error: {type(error).__name__}"}, status_code=500)

@@ -69,7 +69,9 @@ class IngestSnapshot:
 class SessionPorts(Protocol):
     """The stages a session talks to. Implemented by Ray handles in the gateway deployment."""
 
-    async def take_batch(self, stream_id: str) -> IngestSnapshot: ...
+    async def take_batch(self, stream_id: str, repeat_ok: bool = False) -> IngestSnapshot:
+        """The next cycle's frames; ``repeat_ok``: the last ones again if none is newer."""
+        ...
 
     def describe(self, request: DescribeRequest) -> AsyncIterator[DescriberOutput]: ...
 
@@ -219,7 +221,7 @@ class StreamSession:
             wait = self.gate.next_cycle_at(last_end, playback_end, lead) - self._clock.now()
             question = await self._next_question(wait)
             try:
-                snapshot = await self.ports.take_batch(self.stream_id)
+                snapshot = await self.ports.take_batch(self.stream_id, question is not None)
             except Exception as error:
                 log.warning("stream %s: frames unavailable: %s", self.stream_id, error)
                 if question is not None:
@@ -229,7 +231,9 @@ class StreamSession:
             self._note_state(snapshot)
             if snapshot.batch is None or snapshot.state is not StreamState.LIVE:
                 if question is not None:
-                    question.answer.put_nowait(RuntimeError(f"the stream is {snapshot.state}"))
+                    question.answer.put_nowait(
+                        RuntimeError(f"no frames to answer from: the stream is {snapshot.state}")
+                    )
                 await asyncio.sleep(IDLE_POLL_S)
                 continue
             await self.run_cycle(snapshot.batch, question)

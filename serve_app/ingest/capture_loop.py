@@ -131,9 +131,13 @@ class StreamCapture:
         with self._lock:
             return self.display.frame_at(now - self.display_delay_s)
 
-    def take_batch(self) -> WindowBatch | None:
+    def take_batch(self, repeat_ok: bool = False) -> WindowBatch | None:
         with self._lock:
-            return self.window.take_batch()
+            return self.window.take_batch(repeat_ok)
+
+    def first_frame(self) -> DisplayFrame | None:
+        with self._lock:
+            return self.display.first_after(-1)
 
     def buffer_bytes(self) -> int:
         with self._lock:

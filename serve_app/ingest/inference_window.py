@@ -34,14 +34,15 @@ class InferenceWindow:
     def push(self, frame: WindowFrame) -> None:
         self._frames.append(frame)
 
-    def take_batch(self) -> WindowBatch | None:
+    def take_batch(self, repeat_ok: bool = False) -> WindowBatch | None:
         """This cycle's frames, oldest first; None until there is a frame not yet taken.
 
         With fewer frames than the full span, it takes what the stride allows, so the first
         cycle need not wait for the window to fill. A fast model never comments twice on the
-        same newest frame: it waits for the next one.
+        same newest frame: it waits for the next one (unless ``repeat_ok``: a user's question
+        about what is on screen is answered at once).
         """
-        if not self._frames or self._frames[-1] is self._last_anchor:
+        if not self._frames or (self._frames[-1] is self._last_anchor and not repeat_ok):
             return None
         picked = list(self._frames)[::-1][:: self.stride][: self.frames_per_inference]
         picked.reverse()

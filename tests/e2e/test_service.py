@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from tests.support.serve_process import DEPLOYMENTS, ServeProcess
-from tests.support.streams import read_mjpeg, read_sse
+from tests.support.streams import SseEvent, read_mjpeg, read_sse
 
 pytestmark = pytest.mark.e2e
 
@@ -48,14 +48,16 @@ def test_frame_is_the_latest_decodable_jpeg(client: httpx.Client) -> None:
 
 
 def test_mjpeg_parts_decode_at_the_clips_native_rate(client: httpx.Client) -> None:
-    parts = list(read_mjpeg(client, "/api/mjpeg", seconds=4.0))
-    assert len(parts) > 20
+    # Right after boot nothing is due yet (the picture lags capture by the delay): read long
+    # enough for playback to be under way, and time its steady part.
+    parts = list(read_mjpeg(client, "/api/mjpeg", seconds=9.0))
+    assert len(parts) > 40
     for part in parts[:: max(1, len(parts) // 5)]:
         assert decode(part.jpeg).shape[:2] == (CLIP_SIZE[1], CLIP_SIZE[0])
     media = [float(p.headers["x-media-ts"]) for p in parts]
     assert media == sorted(media), "frames must come in media order"
-    span = parts[-1].received_at - parts[0].received_at
-    rate = (len(parts) - 1) / span
+    steady = [p for p in parts if p.received_at >= parts[-1].received_at - 3.0]
+    rate = (len(steady) - 1) / (steady[-1].received_at - steady[0].received_at)
     assert 0.7 * CLIP_FPS <= rate <= 1.15 * CLIP_FPS, f"{rate:.1f} fps"
 
 
@@ -67,22 +69,25 @@ def test_mjpeg_is_delayed_by_the_target_delay(client: httpx.Client) -> None:
 
 
 def test_sse_delivers_commentary_text_and_cycle_events(client: httpx.Client) -> None:
-    events = read_sse(
-        client,
-        "/api/events",
-        seconds=90,
-        until=lambda evs: any(e.event == "cycle_end" and not e.data["skip"] for e in evs),
-    )
-    kinds = {e.event for e in events}
-    assert {"cycle_start", "text", "cycle_end"} <= kinds, kinds
-    ended = next(e for e in events if e.event == "cycle_end" and not e.data["skip"])
+    def complete_cycle(events: list[SseEvent]) -> dict | None:  # type: ignore[type-arg]
+        started = {e.data["cycle"] for e in events if e.event == "cycle_start"}
+        return next(
+            (
+                e.data
+                for e in events
+                if e.event == "cycle_end" and not e.data["skip"] and e.data["cycle"] in started
+            ),
+            None,
+        )
+
+    events = read_sse(client, "/api/events", seconds=120, until=complete_cycle)
+    ended = complete_cycle(events)
+    assert ended is not None, [e.event for e in events]
     texts = "".join(
-        e.data["text"]
-        for e in events
-        if e.event == "text" and e.data["cycle"] == ended.data["cycle"]
+        e.data["text"] for e in events if e.event == "text" and e.data["cycle"] == ended["cycle"]
     )
-    assert texts == ended.data["text"] and len(texts) > 5
-    assert ended.data["latency_s"] > 0
+    assert texts == ended["text"] and len(texts) > 5
+    assert ended["latency_s"] > 0
     assert [int(e.id) for e in events] == sorted(int(e.id) for e in events)
 
 
@@ -124,7 +129,7 @@ def test_bad_sources_and_settings_are_4xx_not_crashes(
         "/api/streams", content=b"{not json", headers={"content-type": "application/json"}
     )
     assert garbage.status_code == 422
-    not_video = service.workdir / "not-a-video.mp4"
+    not_video = service.workdir / "media" / "not-a-video.mp4"
     not_video.write_bytes(b"this is not a video")
     unreadable = client.post("/api/streams", json={"source": str(not_video)})
     assert unreadable.status_code == 422 and "could not be opened" in unreadable.json()["error"]

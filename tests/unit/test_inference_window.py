@@ -43,6 +43,7 @@ def test_scene_change_compares_with_the_previous_batch() -> None:
     window.push(wf(2, 0))
     assert window.take_batch().scene_change == 0.0
     assert window.take_batch() is None, "no new frame: nothing new to comment on"
+    assert window.take_batch(repeat_ok=True).anchor.media_ts_s == 2, "a question may repeat"
     window.push(wf(3, 255))
     window.push(wf(4, 255))
     assert window.take_batch().scene_change == 1.0

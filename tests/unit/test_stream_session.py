@@ -32,8 +32,8 @@ class EnginePorts:
         self.requests: list[DescribeRequest] = []
         self.speech: list[SpeechRequest] = []
 
-    async def take_batch(self, stream_id: str) -> IngestSnapshot:
-        return IngestSnapshot(self.capture.take_batch(), self.capture.state)
+    async def take_batch(self, stream_id: str, repeat_ok: bool = False) -> IngestSnapshot:
+        return IngestSnapshot(self.capture.take_batch(repeat_ok), self.capture.state)
 
     async def describe(self, request: DescribeRequest) -> AsyncIterator[DescriberOutput]:
         self.requests.append(request)
