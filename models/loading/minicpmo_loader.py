@@ -20,11 +20,13 @@ Sources for the API facts (see /work/shared/reference/minicpmo_api.md for the lo
 from __future__ import annotations
 
 import filecmp
+import importlib.util
 import inspect
 import json
 import logging
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -182,6 +184,63 @@ def refresh_remote_code_cache(model_dir: str | Path, modules_cache_dir: str | Pa
     return refreshed
 
 
+OPTIONAL_REMOTE_IMPORTS: tuple[str, ...] = ("flag_gems", "librosa", "soundfile")
+"""Packages the remote code imports only on paths the service does not take.
+
+transformers (4.51 dynamic_module_utils.py ``check_imports``, l.195-217) scans a remote-code file
+for every ``import`` outside ``try`` blocks, also those inside ``if`` blocks and functions, and
+refuses to load the model if one is missing. MiniCPM-o's modeling_minicpmo.py (Demo@28b60cf)
+imports ``flag_gems`` only under ``USE_FLAGOS=1`` (l.45-47), ``librosa`` only in
+``get_sys_prompt`` for a reference-audio path (l.290, l.297) and ``soundfile`` only for chat's
+audio file and ``init_token2wav_cache`` (l.1230, l.1389): seen on the GPU machine, where loading
+stopped with "requires the following packages ... flag_gems, librosa, soundfile". The in-process
+speech path still needs soundfile, and fails there with Python's own ImportError if it is missing.
+"""
+
+
+def skip_missing_optional_imports(
+    found: Iterable[str],
+    optional: Iterable[str] = OPTIONAL_REMOTE_IMPORTS,
+    is_installed: Callable[[str], bool] | None = None,
+) -> tuple[list[str], list[str]]:
+    """Split a remote-code file's imports into (to check, skipped: optional and not installed)."""
+    installed = is_installed or (lambda name: importlib.util.find_spec(name) is not None)
+    optional = set(optional)
+    keep, skipped = [], []
+    for name in found:
+        (skipped if name in optional and not installed(name) else keep).append(name)
+    return keep, skipped
+
+
+@contextmanager
+def optional_remote_imports(optional: Iterable[str] = OPTIONAL_REMOTE_IMPORTS) -> Iterator[None]:
+    """While loading, let transformers' import check pass over missing optional packages."""
+    from transformers import dynamic_module_utils
+
+    original = getattr(dynamic_module_utils, "get_imports", None)
+    if original is None:  # a transformers without the scan: nothing to relax
+        yield
+        return
+    names = tuple(optional)
+
+    def get_imports(filename: Any) -> list[str]:
+        keep, skipped = skip_missing_optional_imports(original(filename), names)
+        if skipped:
+            log.info(
+                "remote code %s imports %s on paths the service does not use; not installed, "
+                "not required",
+                Path(str(filename)).name,
+                ", ".join(skipped),
+            )
+        return keep
+
+    dynamic_module_utils.get_imports = get_imports
+    try:
+        yield
+    finally:
+        dynamic_module_utils.get_imports = original
+
+
 class MissingAssetsError(FileNotFoundError):
     """The Token2wav assets or the reference voice are not where the settings say."""
 
@@ -295,7 +354,8 @@ def load_minicpmo(
     path = str(Path(settings.model_path)) if is_local else settings.model_path
     if is_local:
         refresh_remote_code_cache(path, HF_MODULES_CACHE)
-    config = AutoConfig.from_pretrained(path, trust_remote_code=True)
+    with optional_remote_imports():
+        config = AutoConfig.from_pretrained(path, trust_remote_code=True)
     info = describe_config(config.to_dict(), path, is_local=is_local)
     if info.is_awq:
         prepare_quantization_config(config)
@@ -313,13 +373,14 @@ def load_minicpmo(
         settings.attn_implementation,
         ("in process" if in_process else "tokens to the Vocoder") if speech else "off",
     )
-    model = AutoModel.from_pretrained(
-        path,
-        config=config,
-        trust_remote_code=True,
-        attn_implementation=settings.attn_implementation,
-        torch_dtype=dtype,
-    )
+    with optional_remote_imports():
+        model = AutoModel.from_pretrained(
+            path,
+            config=config,
+            trust_remote_code=True,
+            attn_implementation=settings.attn_implementation,
+            torch_dtype=dtype,
+        )
     # No .bfloat16() here: it would undo float16 on AWQ (the Demo's loader skips it for the same
     # reason, MiniCPM-o-Demo core/processors/unified.py _load_model).
     model = model.eval().cuda()

@@ -272,3 +272,38 @@ def test_the_reference_voice_is_read_as_mono_float32_at_16k(tmp_path: Path, dtyp
     voice = load_reference_voice_16k(tmp_path / "voice.wav")
     assert voice.dtype == np.float32 and voice.ndim == 1 and voice.size == 16_000
     assert 0.45 < float(np.abs(voice).max()) < 0.55
+
+
+# --- optional imports of the remote code (seen on the GPU machine, benchmarks/gpu_minicpmo.py) ---
+
+
+def test_missing_optional_remote_imports_are_skipped_and_others_kept():
+    from models.loading.minicpmo_loader import skip_missing_optional_imports
+
+    found = ["torch", "flag_gems", "librosa", "soundfile", "numpy", "missing_required"]
+    installed = {"torch", "numpy", "soundfile"}
+    keep, skipped = skip_missing_optional_imports(found, is_installed=installed.__contains__)
+    # installed optional packages are still checked; a missing required one is still reported
+    assert keep == ["torch", "soundfile", "numpy", "missing_required"]
+    assert skipped == ["flag_gems", "librosa"]
+
+
+def test_optional_remote_imports_relaxes_transformers_scan_only_while_loading(tmp_path):
+    pytest.importorskip("transformers")
+    from transformers import dynamic_module_utils
+
+    from models.loading.minicpmo_loader import optional_remote_imports
+
+    module = tmp_path / "modeling_x.py"
+    module.write_text(
+        "import os\nimport json\nif os.getenv('USE_FLAGOS') == '1':\n    import flag_gems\n"
+        "def f():\n    import librosa\n"
+    )
+    original = dynamic_module_utils.get_imports
+    with optional_remote_imports():
+        assert "flag_gems" not in dynamic_module_utils.get_imports(str(module))
+        assert "librosa" not in dynamic_module_utils.get_imports(str(module))
+        dynamic_module_utils.check_imports(str(module))  # would raise ImportError outside
+    assert dynamic_module_utils.get_imports is original
+    with pytest.raises(ImportError, match="flag_gems"):
+        dynamic_module_utils.check_imports(str(module))
