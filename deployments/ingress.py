@@ -236,16 +236,20 @@ def _stream_urls(stream_id: str) -> dict[str, str]:
     }
 
 
-def _deployment_health() -> dict[str, str]:
+def _deployments() -> tuple[dict[str, str], dict[str, int]]:
+    """Each deployment's health and its number of running replicas."""
     try:
         status = serve.status()
     except Exception as error:  # status is informative; never fail the request over it
-        return {"error": str(error)}
+        return {"error": str(error)}, {}
     health: dict[str, str] = {}
+    replicas: dict[str, int] = {}
     for application in status.applications.values():
         for name, deployment in application.deployments.items():
             health[name] = str(getattr(deployment.status, "value", deployment.status))
-    return health
+            running = {str(getattr(k, "value", k)): v for k, v in deployment.replica_states.items()}
+            replicas[name] = running.get("RUNNING", 0)
+    return health, replicas
 
 
 # serve.ingress pickles the FastAPI app when the class is decorated, so everything its
@@ -314,9 +318,11 @@ class Ingress:
         gateway_status, ingest_status = await asyncio.gather(
             self._gateway.status.remote(), self._ingest.status.remote()
         )
+        health, replicas = _deployments()
         return {
             "backend": self._backend_info,
-            "deployments": _deployment_health(),
+            "deployments": health,
+            "replicas": replicas,
             "default_stream": self._settings.default_stream_id,
             "streams": [
                 {**s, "ingest": ingest_status.get(s["id"], {})} for s in gateway_status["streams"]

@@ -116,4 +116,8 @@ def build_voice(settings: ServiceSettings, voice: VoiceBackend) -> Voice:
                 settings, factory=import_object(settings.token2wav_factory)
             )
         return Token2wavVoice.from_settings(settings)
+    if voice is VoiceBackend.SYNTHETIC:
+        from models.voices.synthetic import SyntheticVoice
+
+        return SyntheticVoice(realtime_factor=settings.synthetic_voice_realtime_factor)
     raise ValueError(f"voice {voice} must be resolved before building")

@@ -35,6 +35,7 @@ class VoiceBackend(StrEnum):
     AUTO = "auto"  # token2wav with minicpmo, else espeak
     ESPEAK = "espeak"
     TOKEN2WAV = "token2wav"
+    SYNTHETIC = "synthetic"  # measurement stand-in that takes real time to speak
 
 
 class SyncPolicy(StrEnum):
@@ -286,6 +287,9 @@ class ServiceSettings(StreamSettings, BaseSettings):
     )
     synthetic_latency_mean_s: float = Field(
         1.5, gt=0, le=60, description="Mean latency of the 'synthetic' measurement stand-in."
+    )
+    synthetic_voice_realtime_factor: float = Field(
+        1.0, gt=0, le=1000, description="Speed of the 'synthetic' voice stand-in (× real time)."
     )
     synthetic_latency_sigma: float = Field(
         0.35, ge=0, le=3, description="Log-normal sigma of the stand-in's latency."

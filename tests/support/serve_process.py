@@ -31,6 +31,7 @@ class ServeProcess:
         args: dict[str, Any] | None = None,
         env: dict[str, str] | None = None,
         user_config: dict[str, Any] | None = None,
+        deployments: dict[str, dict[str, Any]] | None = None,
     ) -> None:
         self.workdir = workdir
         self.port = port
@@ -43,6 +44,8 @@ class ServeProcess:
             for deployment in application["deployments"]:
                 if deployment["name"] == "StreamGateway":
                     deployment["user_config"] = user_config
+        for deployment in application["deployments"]:
+            deployment.update((deployments or {}).get(deployment["name"], {}))
         self.config_path = workdir / "serve_config.yaml"
         self.config_path.write_text(yaml.safe_dump(config))
         self.log_path = workdir / "serve.log"
