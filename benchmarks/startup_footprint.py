@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import tempfile
 import threading
 import time
@@ -22,15 +21,9 @@ from pathlib import Path
 
 import httpx
 
-from tests.support.serve_process import ServeProcess
+from tests.support.serve_process import ServeProcess, free_port
 
 RESULTS = Path(__file__).resolve().parent / "results"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def session_pids(session_id: int) -> list[int]:

@@ -20,7 +20,6 @@ import argparse
 import bisect
 import json
 import platform
-import socket
 import tempfile
 import threading
 import time
@@ -31,19 +30,13 @@ import httpx
 import numpy as np
 
 from tests.support.fixture_video import read_index_jpeg, write_counter_clip
-from tests.support.serve_process import ServeProcess
+from tests.support.serve_process import ServeProcess, free_port
 from tests.support.streams import read_mjpeg, read_sse
 
 RESULTS = Path(__file__).resolve().parent / "results"
 FPS = 25
 CLIP_S = 60.0
 POLICIES = ("ema", "presentation")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Viewer:

@@ -1,22 +1,15 @@
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.support.serve_process import ServeProcess
+from tests.support.serve_process import ServeProcess, free_port
 
 API_TOKEN = "e2e-test-token"
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-output"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")

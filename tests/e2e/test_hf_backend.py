@@ -6,26 +6,19 @@ streamer path answers in the Commentator replica and reaches an SSE client with 
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.support.serve_process import ServeProcess
+from tests.support.serve_process import ServeProcess, free_port
 from tests.support.streams import read_sse
 
 pytestmark = [pytest.mark.e2e, pytest.mark.hf]
 
 pytest.importorskip("torch")
 pytest.importorskip("transformers")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

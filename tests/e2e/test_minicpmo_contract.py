@@ -8,7 +8,6 @@ cross from one deployment to the other as they would on a GPU node.
 
 from __future__ import annotations
 
-import socket
 import wave
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,16 +17,10 @@ import numpy as np
 import pytest
 
 from models.loading.minicpmo_loader import TOKEN2WAV_FILES
-from tests.support.serve_process import ServeProcess
+from tests.support.serve_process import ServeProcess, free_port
 from tests.support.streams import read_sse
 
 pytestmark = pytest.mark.e2e
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def write_assets(root: Path) -> tuple[Path, Path]:

@@ -7,14 +7,13 @@ count is Serve's own (serve.status(), reported by /api/status).
 
 from __future__ import annotations
 
-import socket
 import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from tests.support.serve_process import ServeProcess
+from tests.support.serve_process import ServeProcess, free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -26,12 +25,6 @@ AUTOSCALING = {
     "downscale_delay_s": 6,
     "look_back_period_s": 4,
 }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

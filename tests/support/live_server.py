@@ -6,16 +6,11 @@ Killed and restarted by tests to show that the service reconnects.
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import time
 from pathlib import Path
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.support.serve_process import free_port
 
 
 class LiveHttpSource:
