@@ -96,6 +96,7 @@ def build_describer(settings: ServiceSettings, backend: Backend) -> Describer:
             loader(settings),
             in_process_audio=settings.tts_in_process,
             options=MiniCPMOOptions(
+                repetition_penalty=settings.minicpmo_repetition_penalty,
                 context_max_cycles=settings.minicpmo_context_max_cycles,
                 context_max_tokens=settings.minicpmo_context_max_tokens,
             ),
