@@ -1,0 +1,65 @@
+"""Backend choice and engine building from settings."""
+
+from pathlib import Path
+
+import pytest
+
+from models.factory import build_describer, build_voice, choose_backends, import_object
+from serve_app.settings import Backend, VoiceBackend, load_settings
+
+
+def model_dir(tmp_path: Path) -> str:
+    (tmp_path / "config.json").write_text("{}")
+    return str(tmp_path)
+
+
+def test_auto_is_embedded_without_a_gpu(tmp_path: Path) -> None:
+    choice = choose_backends(load_settings({"model_path": model_dir(tmp_path)}), False)
+    assert (choice.describer, choice.voice) == (Backend.EMBEDDED, VoiceBackend.ESPEAK)
+    assert "no GPU" in choice.reason
+
+
+def test_auto_is_embedded_without_weights(tmp_path: Path) -> None:
+    choice = choose_backends(load_settings({"model_path": str(tmp_path / "none")}), True)
+    assert choice.describer is Backend.EMBEDDED and "no model" in choice.reason
+
+
+def test_auto_is_minicpmo_with_a_gpu_and_weights_and_its_voice_follows(tmp_path: Path) -> None:
+    settings = load_settings({"model_path": model_dir(tmp_path)})
+    choice = choose_backends(settings, True)
+    assert (choice.describer, choice.voice) == (Backend.MINICPMO, VoiceBackend.TOKEN2WAV)
+    assert choice.wants_gpu
+    in_process = load_settings({"model_path": model_dir(tmp_path), "tts_in_process": True})
+    assert choose_backends(in_process, True).voice is VoiceBackend.ESPEAK
+
+
+def test_settings_reach_the_minicpmo_engine() -> None:
+    settings = load_settings(
+        {
+            "backend": "minicpmo",
+            "enable_tts": False,
+            "minicpmo_loader": "tests.fixtures.fake_minicpmo:load_fake_minicpmo",
+            "minicpmo_repetition_penalty": 1.0,
+            "minicpmo_context_max_cycles": 3,
+        }
+    )
+    describer = build_describer(settings, Backend.MINICPMO)
+    assert describer.name == "minicpmo"
+    assert describer._options.repetition_penalty == 1.0
+    assert describer._options.context_max_cycles == 3
+
+
+def test_embedded_engines_build() -> None:
+    settings = load_settings({})
+    assert build_describer(settings, Backend.EMBEDDED).name == "embedded"
+    assert build_voice(settings, VoiceBackend.ESPEAK).name == "espeak"
+    assert build_voice(settings, VoiceBackend.SYNTHETIC).name == "synthetic"
+
+
+def test_unresolved_or_unimportable_names_are_errors() -> None:
+    with pytest.raises(ValueError, match="resolved"):
+        build_describer(load_settings({}), Backend.AUTO)
+    with pytest.raises(ValueError, match="cannot import"):
+        import_object("tests.fixtures.fake_minicpmo:nothing_here")
+    with pytest.raises(ValueError, match="hf_model_path"):
+        build_describer(load_settings({}), Backend.HF)
