@@ -100,20 +100,11 @@ class FrameIngest:
             return
         last_seq = -1
         while self._captures.get(stream_id) is capture:
-            now = self._clock.now()
-            due = capture.due_frames(last_seq, now)
-            if not due and last_seq < 0:
-                # Nothing is due yet (a new stream, held back by the delay): show its first
-                # frame as a still rather than nothing.
-                first = capture.first_frame()
-                due = [first] if first is not None else []
-            if due:
-                frame = due[-1]
+            frame, wait_s = capture.display_step(last_seq, self._clock.now())
+            if frame is not None:
                 last_seq = frame.seq
                 yield frame
-            next_due = capture.next_due_time(last_seq)
-            wait = capture.display_interval_s if next_due is None else next_due - now
-            await asyncio.sleep(min(max(wait, 0.002), capture.display_interval_s))
+            await asyncio.sleep(wait_s)
 
     async def status(self) -> dict[str, dict[str, object]]:
         return {

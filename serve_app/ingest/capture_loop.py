@@ -127,6 +127,20 @@ class StreamCapture:
             frame = self.display.first_after(after_seq)
         return None if frame is None else frame.capture_wall + self.display_delay_s
 
+    def display_step(self, after_seq: int, now: float) -> tuple[DisplayFrame | None, float]:
+        """The frame to show now after ``after_seq`` (if any) and how long to wait for the next.
+
+        A viewer that fell behind gets the newest due frame, not a backlog. Before anything is
+        due (a new stream, held back by the delay) the first frame is shown as a still.
+        """
+        due = self.due_frames(after_seq, now)
+        frame = due[-1] if due else (self.first_frame() if after_seq < 0 else None)
+        seq = frame.seq if frame is not None else after_seq
+        next_due = self.next_due_time(seq)
+        interval = self.display_interval_s
+        wait = interval if next_due is None else next_due - now
+        return frame, min(max(wait, 0.002), interval)
+
     def frame_shown_at(self, now: float) -> DisplayFrame | None:
         with self._lock:
             return self.display.frame_at(now - self.display_delay_s)

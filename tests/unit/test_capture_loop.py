@@ -96,3 +96,17 @@ def test_unreadable_file_is_a_source_error(tmp_path: Path) -> None:
     capture = StreamCapture("t", parse_source(str(bad)), StreamSettings(), open_timeout_s=5)
     with pytest.raises(SourceError, match="could not be opened"):
         capture.open()
+
+
+def test_display_step_shows_a_still_first_then_paces_due_frames(counter_clip: Path) -> None:
+    capture = run_capture(counter_clip, 0.6, loop=False, stream_delay_init_s=5.0)
+    try:
+        now = time.time()
+        still, wait = capture.display_step(-1, now)
+        assert still is not None and still.seq == 0, "the first frame, as a still"
+        assert capture.display_step(still.seq, now)[0] is None, "nothing else is due yet"
+        assert 0 < wait <= capture.display_interval_s
+        later, _ = capture.display_step(still.seq, now + 5.5)
+        assert later is not None and later.seq > still.seq, "a late viewer gets the newest"
+    finally:
+        capture.stop()
