@@ -16,7 +16,7 @@ from ray.serve.handle import DeploymentHandle
 
 from models.describers.base import DescribeRequest, DescriberOutput
 from models.voices.base import SpeechRequest, VoiceInput
-from serve_app.events import CycleEnded, CycleStarted, StreamEvent
+from serve_app.events import StreamEvent
 from serve_app.gateway.stream_session import IngestSnapshot, StreamSession
 from serve_app.settings import (
     LIVE_STREAM_SETTINGS,
@@ -24,6 +24,7 @@ from serve_app.settings import (
     StreamSettings,
     describe_validation_error,
 )
+from serve_app.transcripts.recorder import record_transcript
 from serve_app.transcripts.store import TranscriptLine, TranscriptStore
 
 log = logging.getLogger("ray.serve")
@@ -157,7 +158,9 @@ class StreamGateway:
         await self._ingest.set_display_delay.remote(stream_id, session.delay.target_delay_s)
         session.start()
         self._sessions[stream_id] = session
-        self._recorders[stream_id] = asyncio.create_task(self._record(session))
+        self._recorders[stream_id] = asyncio.create_task(
+            record_transcript(stream_id, session.events, self._transcripts)
+        )
         self._sources[stream_id] = source
         log.info("stream %s: started from %s", stream_id, source)
         return StreamResult(True, info=self._describe(stream_id), status_code=201)
@@ -176,24 +179,6 @@ class StreamGateway:
         await self._vocoder.close_stream.remote(stream_id)
         log.info("stream %s: deleted", stream_id)
         return True
-
-    async def _record(self, session: StreamSession) -> None:
-        """Store every released commentary line in the transcript."""
-        first_frame: dict[int, float] = {}
-        async for event in session.events.follow(-1):
-            if isinstance(event, CycleStarted):
-                first_frame[event.cycle] = event.frames_media_ts_s[0]
-            elif isinstance(event, CycleEnded) and not event.skip and event.text.strip():
-                line = TranscriptLine(
-                    stream_id=session.stream_id,
-                    cycle=event.cycle,
-                    media_start=first_frame.pop(event.cycle, event.media_ts_s),
-                    media_ts=event.media_ts_s,
-                    wall_ts=event.wall_ts,
-                    text=event.text.strip(),
-                    kind=event.kind,
-                )
-                await asyncio.to_thread(self._transcripts.add, line)
 
     async def ask(self, stream_id: str, question: str) -> AsyncIterator[str]:
         """The answer to a question about the stream's current window, as it streams."""
