@@ -174,9 +174,12 @@ class StreamGateway:
         recorder = self._recorders.pop(stream_id, None)
         if recorder is not None:
             await recorder  # ends once it has stored everything the log held
-        await self._ingest.close_stream.remote(stream_id)
-        await self._commentator.close_stream.remote(stream_id)
-        await self._vocoder.close_stream.remote(stream_id)
+        # The three stages forget the stream independently: no need to wait in turn.
+        await asyncio.gather(
+            self._ingest.close_stream.remote(stream_id),
+            self._commentator.close_stream.remote(stream_id),
+            self._vocoder.close_stream.remote(stream_id),
+        )
         log.info("stream %s: deleted", stream_id)
         return True
 

@@ -23,6 +23,8 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeProcess]:
             "data_dir": str(workdir / "data"),
             "allowed_file_roots": [str(workdir / "media")],
             "api_token": API_TOKEN,
+            # A 2-core CI machine: a few streams at once is what it can run honestly.
+            "max_streams": 4,
         },
     )
     (workdir / "media").mkdir()

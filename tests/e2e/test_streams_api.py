@@ -174,4 +174,4 @@ def test_the_stream_limit(client: httpx.Client) -> None:
             pytest.fail("no limit")
     finally:
         for stream_id in created:
-            client.delete(f"/api/streams/{stream_id}")
+            assert client.delete(f"/api/streams/{stream_id}", timeout=60).status_code == 204
