@@ -110,5 +110,3 @@ StreamEvent = Annotated[
     StateChanged | CycleStarted | CommentaryText | CycleEnded | DelayChanged | AudioChunk,
     Field(discriminator="type"),
 ]
-
-CLIENT_JSON_EXCLUDE = {"pcm"}

@@ -39,11 +39,8 @@ def hf_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeProces
             "data_dir": str(workdir / "data"),
         },
     )
-    try:
-        process.start()
+    with process.running():
         yield process
-    finally:
-        process.stop()
 
 
 def test_hf_backend_streams_commentary_through_serve(hf_service: ServeProcess) -> None:

@@ -59,11 +59,8 @@ def minicpmo_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serve
             "data_dir": str(workdir / "data"),
         },
     )
-    try:
-        process.start()
+    with process.running():
         yield process
-    finally:
-        process.stop()
 
 
 def test_text_and_speech_tokens_flow_through_commentator_and_vocoder(

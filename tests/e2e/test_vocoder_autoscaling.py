@@ -43,11 +43,8 @@ def speaking_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serve
         user_config={"inference_interval_s": 0.2, "tts_pause_after_s": 0.0},
         deployments={"Vocoder": {"autoscaling_config": AUTOSCALING}},
     )
-    try:
-        process.start()
+    with process.running():
         yield process
-    finally:
-        process.stop()
 
 
 def vocoder_replicas(client: httpx.Client) -> int:

@@ -6,12 +6,14 @@ over real HTTP exactly as a user's client would.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -107,6 +109,15 @@ class ServeProcess:
         if not self.log_path.exists():
             return ""
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+    @contextlib.contextmanager
+    def running(self, wait_for_stream: str | None = "demo") -> Iterator[ServeProcess]:
+        """Started for the block, stopped after it, whatever happens."""
+        try:
+            self.start(wait_for_stream=wait_for_stream)
+            yield self
+        finally:
+            self.stop()
 
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:

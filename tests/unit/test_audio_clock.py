@@ -50,14 +50,6 @@ def test_no_drift_over_ten_hours_of_odd_sized_chunks() -> None:
     assert clock.estimated_playback_end - 1000.0 == pytest.approx(exact, abs=1e-6)
 
 
-def test_float_accumulation_would_drift_where_the_clock_does_not() -> None:
-    # The reason for counting samples: summing per-chunk float durations drifts.
-    total = 0.0
-    for _ in range(1_000_000):
-        total += 0.1
-    assert abs(total - 100_000.0) > 1e-6
-
-
 def test_gate_waits_for_the_interval_without_speech() -> None:
     gate = AudioGate(interval_s=1.0, pause_after_s=1.0)
     assert gate.next_cycle_at(last_cycle_end=10.0, playback_end=None) == 11.0
