@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -170,17 +171,25 @@ class StreamGateway:
         if session is None:
             return False
         self._sources.pop(stream_id, None)
+        started = time.monotonic()
         await session.stop()  # releases what was held, then closes the event log
         recorder = self._recorders.pop(stream_id, None)
         if recorder is not None:
             await recorder  # ends once it has stored everything the log held
+        stopped = time.monotonic()
         # The three stages forget the stream independently: no need to wait in turn.
         await asyncio.gather(
             self._ingest.close_stream.remote(stream_id),
             self._commentator.close_stream.remote(stream_id),
             self._vocoder.close_stream.remote(stream_id),
         )
-        log.info("stream %s: deleted", stream_id)
+        log.info(
+            "stream %s: deleted in %.2f s (session %.2f s, stages %.2f s)",
+            stream_id,
+            time.monotonic() - started,
+            stopped - started,
+            time.monotonic() - stopped,
+        )
         return True
 
     async def ask(self, stream_id: str, question: str) -> AsyncIterator[str]:

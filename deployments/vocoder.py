@@ -10,6 +10,7 @@ from ray import serve
 
 from models.factory import build_voice
 from models.voices.base import SpeechRequest
+from models.voices.utterance_ledger import UtteranceLedger
 from serve_app.settings import ServiceSettings, VoiceBackend
 from serve_app.threaded_iter import iterate_in_thread
 
@@ -21,13 +22,22 @@ class Vocoder:
     def __init__(self, settings: ServiceSettings, voice: VoiceBackend) -> None:
         self._voice = build_voice(settings, voice)
         self._name = voice
+        self._ledger = UtteranceLedger()
         log.info("Vocoder: %s voice ready", voice)
 
     async def synthesize(self, request: SpeechRequest) -> AsyncIterator[np.ndarray]:
+        if not self._ledger.admit(request):
+            log.warning(
+                "utterance %s: piece %d arrived without its start (%d so far); it restarts here",
+                request.utterance_id,
+                request.piece,
+                self._ledger.strays,
+            )
         async for chunk in iterate_in_thread(lambda: self._voice.synthesize(request)):
             yield chunk
 
     async def close_stream(self, stream_id: str) -> None:
+        self._ledger.close_stream(stream_id)
         self._voice.close_stream(stream_id)
 
     async def info(self) -> dict[str, object]:

@@ -13,6 +13,7 @@ import secrets
 from typing import Any
 
 from ray.serve import Application
+from ray.serve.config import RequestRouterConfig
 
 from deployments.commentator import Commentator
 from deployments.frame_ingest import FrameIngest
@@ -75,9 +76,13 @@ def build_graph(settings: ServiceSettings, gpu_available: bool) -> Application:
         ray_actor_options={"num_cpus": 0.25, "num_gpus": commentator_gpus},
         max_ongoing_requests=settings.max_streams + 4,  # a cycle per stream, plus questions
     ).bind(settings, choice.describer)
-    vocoder = Vocoder.options(ray_actor_options={"num_cpus": 0.1, "num_gpus": vocoder_gpus}).bind(
-        settings, choice.voice
-    )
+    vocoder = Vocoder.options(
+        ray_actor_options={"num_cpus": 0.1, "num_gpus": vocoder_gpus},
+        # An utterance's pieces share the vocoder's caches: they must stay on one replica.
+        request_router_config=RequestRouterConfig(
+            request_router_class="deployments.vocoder_router:UtteranceAffinityRouter"
+        ),
+    ).bind(settings, choice.voice)
     gateway = StreamGateway.options(
         ray_actor_options={"num_cpus": 0.1}, max_ongoing_requests=GATEWAY_MAX_ONGOING
     ).bind(settings, ingest, commentator, vocoder, info)

@@ -27,7 +27,14 @@ async def iterate_in_thread(
 
     def put(item: object) -> None:
         # Blocks the producer thread while the queue is full: back-pressure, not buffering.
-        future = asyncio.run_coroutine_threadsafe(queue.put(item), loop)
+        if stop.is_set():
+            return  # nobody is listening any more
+        putting = queue.put(item)
+        try:
+            future = asyncio.run_coroutine_threadsafe(putting, loop)
+        except RuntimeError:  # the consumer's loop has closed
+            putting.close()
+            return
         while not stop.is_set():
             try:
                 future.result(timeout=0.5)

@@ -12,6 +12,12 @@ API_TOKEN = "e2e-test-token"
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-output"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests with a Serve application of their own go first, before the shared one starts:
+    two Ray clusters at once overload a 2-core machine and make its timings meaningless."""
+    items.sort(key=lambda item: item.get_closest_marker("own_service") is None)
+
+
 @pytest.fixture(scope="session")
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeProcess]:
     """The real application from serve_config.yaml, on the embedded default, on 127.0.0.1."""

@@ -41,7 +41,8 @@ class SyntheticDescriber:
     def describe(self, request: DescribeRequest) -> Iterator[DescriberOutput]:
         self._sleep(self.next_latency_s())
         newest = request.frames[-1].media_ts_s if request.frames else 0.0
-        words = f"Frame at {newest:.2f} seconds, {len(request.frames)} frames seen.".split()
+        # Two sentences: a text voice gets an utterance in two pieces, as with real answers.
+        words = f"Frame at {newest:.2f} seconds. {len(request.frames)} frames seen.".split()
         for i in range(0, len(words), 3):
             yield TextDelta(" ".join(words[i : i + 3]) + (" " if i + 3 < len(words) else ""))
 

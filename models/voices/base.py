@@ -23,8 +23,9 @@ class SpeechRequest:
     """A piece of one utterance to synthesise.
 
     Exactly one of ``text`` and ``tokens`` is set, matching the voice's ``accepts``.
-    ``utterance_id`` groups the pieces of one answer; ``final`` marks its last piece, after
-    which the voice flushes whatever it still holds for the stream.
+    ``utterance_id`` groups the pieces of one answer and ``piece`` numbers them from 0;
+    ``final`` marks the last piece, after which the voice flushes whatever it still holds
+    for the stream.
     """
 
     stream_id: str
@@ -32,6 +33,7 @@ class SpeechRequest:
     text: str | None = None
     tokens: tuple[int, ...] | None = None
     final: bool = False
+    piece: int = 0
 
 
 @runtime_checkable

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -483,11 +484,13 @@ class _Cycle:
         s = self.s
         resampler = PcmResampler(VOICE_SAMPLE_RATE_HZ, OUT_SAMPLE_RATE_HZ)
         spoke = False
+        pieces = 0
         while (item := await self.speech_queue.get()) is not None:
             if isinstance(item, np.ndarray):
                 chunks: AsyncIterator[np.ndarray] | list[np.ndarray] = [item]
             else:
-                chunks = s.ports.synthesize(item)
+                chunks = s.ports.synthesize(dataclasses.replace(item, piece=pieces))
+                pieces += 1
             async for chunk in _aiter(chunks):
                 spoke = spoke or chunk.size > 0
                 self._publish_audio(resampler.process(chunk))

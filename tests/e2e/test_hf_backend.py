@@ -15,7 +15,7 @@ import pytest
 from tests.support.serve_process import ServeProcess, free_port
 from tests.support.streams import read_sse
 
-pytestmark = [pytest.mark.e2e, pytest.mark.hf]
+pytestmark = [pytest.mark.e2e, pytest.mark.hf, pytest.mark.own_service]
 
 pytest.importorskip("torch")
 pytest.importorskip("transformers")

@@ -20,7 +20,7 @@ from models.loading.minicpmo_loader import TOKEN2WAV_FILES
 from tests.support.serve_process import ServeProcess, free_port
 from tests.support.streams import read_sse
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.own_service]
 
 
 def write_assets(root: Path) -> tuple[Path, Path]:

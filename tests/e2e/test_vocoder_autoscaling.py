@@ -2,11 +2,14 @@
 
 Runs on the CPU: the 'synthetic' voice takes real time to speak, as a streaming GPU vocoder
 would, so several speaking streams keep several speech requests in flight. The replica
-count is Serve's own (serve.status(), reported by /api/status).
+count is Serve's own (serve.status(), reported by /api/status). While several replicas run,
+every piece of an utterance must reach the replica that took its first piece (each answer
+is two sentences, so two pieces); a replica logs any piece that did not.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 
@@ -15,7 +18,7 @@ import pytest
 
 from tests.support.serve_process import ServeProcess, free_port
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.own_service]
 
 AUTOSCALING = {
     "min_replicas": 1,
@@ -25,6 +28,7 @@ AUTOSCALING = {
     "downscale_delay_s": 6,
     "look_back_period_s": 4,
 }
+SPEAK_ON_SCALED_S = 12.0
 
 
 @pytest.fixture(scope="module")
@@ -71,8 +75,14 @@ def test_vocoder_scales_up_under_speech_and_down_when_idle(speaking_service: Ser
             )
             assert created.status_code == 201, created.text
         up = wait_for(client, lambda n: n >= 2, 120)
+        time.sleep(SPEAK_ON_SCALED_S)  # utterances now spread over the replicas
         for i in range(3):
             client.delete(f"/api/streams/talk-{i}")
         client.delete("/api/streams/demo")
         down = wait_for(client, lambda n: n == 1, 120)
         print(f"vocoder replicas while speaking: {up}; after: {down}")
+    log = speaking_service.log_path.read_text(errors="replace")
+    speakers = set(re.findall(r"ServeReplica:commentary:Vocoder pid=(\d+).*synthesize", log))
+    assert len(speakers) >= 2, "speech ran on several replicas"
+    strays = [line for line in log.splitlines() if "arrived without its start" in line]
+    assert strays == [], f"{len(strays)} pieces left their utterance's replica: {strays[:3]}"

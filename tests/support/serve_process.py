@@ -67,6 +67,7 @@ class ServeProcess:
             **inherited,
             "RAY_USAGE_STATS_ENABLED": "0",
             "PYTHONUNBUFFERED": "1",
+            "RAY_DEDUP_LOGS": "0",  # every replica's lines, as tests read them from the log
             **(env or {}),
         }
         self.process: subprocess.Popen[bytes] | None = None

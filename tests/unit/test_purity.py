@@ -35,6 +35,8 @@ PURE_MODULES = [
     "models.describers.scene_phrases",
     "models.voices.espeak",
     "models.voices.base",
+    "models.voices.utterance_ledger",
+    "serve_app.routing.utterance_affinity",
 ]
 FRAMEWORKS = ["ray", "fastapi", "starlette", "torch", "transformers"]
 

@@ -105,6 +105,20 @@ async def test_cycles_produce_text_audio_and_a_delay_estimate(clip: Path) -> Non
     assert ports.requests[0].frames[-1].media_ts_s >= ports.requests[0].frames[0].media_ts_s
 
 
+async def test_speech_pieces_are_numbered_within_their_utterance(clip: Path) -> None:
+    # Two sentences an answer: two pieces, 0 then 1, the last one final.
+    describer = SyntheticDescriber(latency_mean_s=0.2, latency_sigma=0.05)
+    _, ports = await run_session(clip, describer, seconds=5.0, sync_policy="ema")
+    by_utterance: dict[str, list[SpeechRequest]] = {}
+    for request in ports.speech:
+        by_utterance.setdefault(request.utterance_id, []).append(request)
+    complete = [r for r in by_utterance.values() if r[-1].final]
+    assert complete
+    for pieces in complete:
+        assert [p.piece for p in pieces] == list(range(len(pieces)))
+    assert any(len(pieces) >= 2 for pieces in complete)
+
+
 async def test_held_results_are_released_when_their_frames_are_shown(clip: Path) -> None:
     describer = SyntheticDescriber(latency_mean_s=0.2, latency_sigma=0.05)
     session, _ = await run_session(clip, describer, seconds=5.0, enable_tts=False)

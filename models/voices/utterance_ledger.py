@@ -1,0 +1,42 @@
+"""UtteranceLedger: spots a piece of an utterance whose start this replica never saw.
+
+A streaming voice keeps an utterance's state between its pieces, so every piece must reach
+the replica that took piece 0 (deployments/vocoder_router.py sees to it). The ledger is the
+receiving side's check: a stray piece means audio restarted from silence mid-sentence, which
+the Vocoder reports instead of letting it pass unnoticed.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+from models.voices.base import SpeechRequest
+
+DEFAULT_CAPACITY = 4096  # open utterances remembered; far above streams x replicas
+
+
+class UtteranceLedger:
+    def __init__(self, capacity: int = DEFAULT_CAPACITY) -> None:
+        self._open: OrderedDict[str, None] = OrderedDict()
+        self._capacity = capacity
+        self.strays = 0
+
+    def admit(self, request: SpeechRequest) -> bool:
+        """Note the piece; False when it continues an utterance started elsewhere."""
+        key = request.utterance_id
+        known = request.piece == 0 or key in self._open
+        if not known:
+            self.strays += 1
+        if request.final:
+            self._open.pop(key, None)
+        else:
+            self._open[key] = None
+            self._open.move_to_end(key)
+            while len(self._open) > self._capacity:
+                self._open.popitem(last=False)
+        return known
+
+    def close_stream(self, stream_id: str) -> None:
+        """Forget the stream's open utterances (ids are "<stream>:<cycle>")."""
+        for key in [k for k in self._open if k.rpartition(":")[0] == stream_id]:
+            del self._open[key]

@@ -1,0 +1,70 @@
+"""UtteranceAffinity: every piece of one utterance goes to the replica that started it.
+
+A streaming vocoder (Token2wav) keeps an utterance's caches between its pieces, on the
+replica that took the first one. Once the Vocoder autoscales, a balancer that picks per
+request would send the next piece elsewhere, where it starts over from silence: clicks and
+lost words. So each new utterance is placed on the live replica with the fewest streams
+pinned to it (a freshly scaled-up replica takes the next ones), and its later pieces follow
+it. A stream speaks one utterance at a time, so a stream has one pin, replaced by its next
+utterance. A replica that dies or drains loses its pins: the next piece starts anew on
+another replica, the best that can be done once the caches are gone.
+
+Every answer is idempotent: a router asks again while a request waits for a busy replica.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Collection, Hashable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class _Pin:
+    utterance_id: str
+    replica: Hashable
+    closed: bool = False  # the stream is gone: kept only to route its clean-up
+
+
+MAX_CLOSED_PINS = 1024
+
+
+class UtteranceAffinity:
+    """Which replica holds each stream's current utterance. Plain Python: no Ray."""
+
+    def __init__(self) -> None:
+        self._pins: dict[str, _Pin] = {}  # stream id -> its current utterance's replica
+
+    def place(self, stream_id: str, utterance_id: str, live: Collection[Hashable]) -> Hashable:
+        """The replica for this piece: the utterance's own, or the least loaded for a new one."""
+        if not live:
+            raise ValueError("no live replica to place an utterance on")
+        pin = self._pins.get(stream_id)
+        if pin and not pin.closed and pin.utterance_id == utterance_id and pin.replica in live:
+            return pin.replica
+        loads = self.loads(live, excluding=stream_id)
+        replica = min(live, key=lambda r: (loads[r], str(r)))
+        self._pins[stream_id] = _Pin(utterance_id, replica)
+        return replica
+
+    def replica_for_stream(self, stream_id: str, live: Collection[Hashable]) -> Hashable | None:
+        """The live replica holding the stream's utterance, if any (for its clean-up)."""
+        pin = self._pins.get(stream_id)
+        return pin.replica if pin is not None and pin.replica in live else None
+
+    def stream_closed(self, stream_id: str) -> None:
+        """The stream is gone: its pin no longer counts as load (its clean-up still finds it)."""
+        pin = self._pins.get(stream_id)
+        if pin is not None:
+            self._pins[stream_id] = _Pin(pin.utterance_id, pin.replica, closed=True)
+        closed = [s for s, p in self._pins.items() if p.closed]
+        for old in closed[: max(0, len(closed) - MAX_CLOSED_PINS)]:
+            del self._pins[old]
+
+    def loads(self, live: Collection[Hashable], excluding: str | None = None) -> Counter[Hashable]:
+        """Streams pinned to each live replica."""
+        loads: Counter[Hashable] = Counter({replica: 0 for replica in live})
+        for stream_id, pin in self._pins.items():
+            if stream_id != excluding and not pin.closed and pin.replica in loads:
+                loads[pin.replica] += 1
+        return loads

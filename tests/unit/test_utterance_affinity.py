@@ -1,0 +1,69 @@
+"""UtteranceAffinity: an utterance's pieces stay on one replica; new ones go to the least loaded."""
+
+from __future__ import annotations
+
+import pytest
+
+from serve_app.routing.utterance_affinity import MAX_CLOSED_PINS, UtteranceAffinity
+
+
+def test_every_piece_of_an_utterance_goes_where_the_first_went() -> None:
+    affinity = UtteranceAffinity()
+    live = ["a", "b", "c"]
+    first = affinity.place("s1", "s1:1", live)
+    # A new replica appearing, or the router asking again, moves nothing.
+    assert affinity.place("s1", "s1:1", [*live, "d"]) == first
+    assert affinity.place("s1", "s1:1", list(reversed(live))) == first
+
+
+def test_new_utterances_spread_over_the_least_loaded_replicas() -> None:
+    affinity = UtteranceAffinity()
+    live = ["a", "b", "c"]
+    placed = {affinity.place(f"s{i}", f"s{i}:1", live) for i in range(3)}
+    assert placed == {"a", "b", "c"}
+    # A replica added by the autoscaler takes the next new stream's utterance.
+    assert affinity.place("s3", "s3:1", [*live, "d"]) == "d"
+
+
+def test_a_stream_counts_once_its_next_utterance_may_move() -> None:
+    affinity = UtteranceAffinity()
+    assert affinity.place("s1", "s1:1", ["a"]) == "a"
+    assert affinity.place("s2", "s2:1", ["a", "b"]) == "b"
+    assert affinity.loads(["a", "b"]) == {"a": 1, "b": 1}
+    # s1's next utterance does not count s1 itself as load on "a".
+    assert affinity.place("s1", "s1:2", ["a", "b"]) == "a"
+    assert affinity.loads(["a", "b"]) == {"a": 1, "b": 1}
+
+
+def test_a_dead_replica_loses_its_pins() -> None:
+    affinity = UtteranceAffinity()
+    assert affinity.place("s1", "s1:1", ["a"]) == "a"
+    assert affinity.place("s1", "s1:1", ["b"]) == "b"  # restarts where it can
+    assert affinity.replica_for_stream("s1", ["a"]) is None
+
+
+def test_clean_up_follows_the_stream_and_stops_counting_as_load() -> None:
+    affinity = UtteranceAffinity()
+    affinity.place("s1", "s1:1", ["a", "b"])
+    affinity.place("s2", "s2:1", ["a", "b"])
+    holder = affinity.replica_for_stream("s2", ["a", "b"])
+    affinity.stream_closed("s2")
+    affinity.stream_closed("s2")  # asked again while waiting: same answer
+    assert affinity.replica_for_stream("s2", ["a", "b"]) == holder
+    assert affinity.loads(["a", "b"])[holder] == 0
+    # The same id reused later is a new stream, placed afresh.
+    assert affinity.place("s2", "s2:1", ["a", "b"]) == holder
+
+
+def test_closed_pins_are_bounded() -> None:
+    affinity = UtteranceAffinity()
+    for i in range(MAX_CLOSED_PINS + 10):
+        affinity.place(f"s{i}", f"s{i}:1", ["a"])
+        affinity.stream_closed(f"s{i}")
+    assert affinity.replica_for_stream("s0", ["a"]) is None
+    assert affinity.replica_for_stream(f"s{MAX_CLOSED_PINS + 9}", ["a"]) == "a"
+
+
+def test_no_replica_is_an_error() -> None:
+    with pytest.raises(ValueError, match="no live replica"):
+        UtteranceAffinity().place("s1", "s1:1", [])
