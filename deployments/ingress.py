@@ -5,13 +5,11 @@ number of viewers (:class:`StreamHub`), and gives each client its own bounded qu
 """
 
 import asyncio
-import contextlib
-import contextvars
 import json
 import logging
 import struct
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator
 from dataclasses import asdict
 from enum import StrEnum
 from importlib import resources
@@ -34,12 +32,12 @@ from serve_app.fanout import Broadcaster, Overflow, Subscription
 from serve_app.http_guards import AccessGuard, ASGIApp, BodyLimit
 from serve_app.ingest.frames import DisplayFrame
 from serve_app.settings import ServiceSettings
+from serve_app.shared_upstream import SharedUpstream
 from serve_app.transcripts.formats import to_srt, to_webvtt
 
 log = logging.getLogger("ray.serve")
 
 MJPEG_BOUNDARY = "frame"
-UPSTREAM_RETRY_S = 0.5
 EVENT_QUEUE = 512  # events a slow SSE client may lag before it is dropped (and reconnects)
 
 app = FastAPI(
@@ -84,7 +82,7 @@ async def _unexpected(request: Request, error: Exception) -> JSONResponse:
 
 
 class StreamHub:
-    """One stream's upstreams in this replica, shared by all of its clients."""
+    """One stream's upstreams in this replica (video and events), shared by all its clients."""
 
     def __init__(
         self, stream_id: str, ingest: DeploymentHandle, gateway: DeploymentHandle, queue: int
@@ -92,81 +90,42 @@ class StreamHub:
         self.stream_id = stream_id
         self._ingest = ingest.options(stream=True)
         self._gateway = gateway.options(stream=True)
-        self.frames: Broadcaster[DisplayFrame] = Broadcaster(queue, Overflow.DROP_OLDEST)
-        self.events: Broadcaster[StreamEvent] = Broadcaster(EVENT_QUEUE, Overflow.DISCONNECT)
-        self._frame_task: asyncio.Task[None] | None = None
-        self._event_task: asyncio.Task[None] | None = None
         self._last_event_seq: int | None = None
+        self.frames: SharedUpstream[DisplayFrame] = SharedUpstream(
+            f"stream {stream_id} video",
+            Broadcaster(queue, Overflow.DROP_OLDEST),
+            self._display_frames,
+        )
+        self.events: SharedUpstream[StreamEvent] = SharedUpstream(
+            f"stream {stream_id} events",
+            Broadcaster(EVENT_QUEUE, Overflow.DISCONNECT),
+            self._follow_events,
+        )
 
-    def subscribe_frames(self) -> Subscription[DisplayFrame]:
-        subscription = self.frames.subscribe()
-        if self._frame_task is None or self._frame_task.done():
-            self._frame_task = _detached(self._supervise(self._pump_frames, self.frames))
-        return subscription
+    @property
+    def closed(self) -> bool:
+        return self.frames.clients.closed or self.events.clients.closed
 
-    def subscribe_events(self) -> Subscription[StreamEvent]:
-        subscription = self.events.subscribe()
-        if self._event_task is None or self._event_task.done():
-            self._event_task = _detached(self._supervise(self._pump_events, self.events))
-        return subscription
-
-    async def _supervise(
-        self, pump: Callable[[], Awaitable[bool]], broadcaster: Broadcaster[Any]
-    ) -> None:
-        """Keep one upstream alive while anyone listens; end the clients when the stream ends."""
-        while len(broadcaster):
-            try:
-                if await pump():
-                    broadcaster.close()  # the stream was deleted: end every client cleanly
-                    return
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:
-                log.warning("stream %s: upstream broke (%s); reconnecting", self.stream_id, error)
-                await asyncio.sleep(UPSTREAM_RETRY_S)
-
-    async def _pump_frames(self) -> bool:
-        """Returns True when the upstream ended because the stream is gone."""
+    async def _display_frames(self) -> AsyncIterator[DisplayFrame]:
         upstream = self._ingest.display_frames.remote(self.stream_id)
         try:
             async for frame in upstream:
-                self.frames.publish(frame)
-                if not len(self.frames):
-                    return False  # the last viewer left: stop pulling frames
-            return True
+                yield frame
         finally:
             upstream.cancel()  # or FrameIngest keeps the call, and its request slot, forever
 
-    async def _pump_events(self) -> bool:
+    async def _follow_events(self) -> AsyncIterator[StreamEvent]:
         # After a broken upstream, resume after the last event relayed: nothing is lost.
         upstream = self._gateway.follow.remote(self.stream_id, self._last_event_seq)
         try:
             async for event in upstream:
                 self._last_event_seq = event.seq
-                self.events.publish(event)
-                if not len(self.events):
-                    return False
-            return True
+                yield event
         finally:
             upstream.cancel()
 
     async def close(self) -> None:
-        self.frames.close()
-        self.events.close()
-        for task in (self._frame_task, self._event_task):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
-
-
-def _detached(coroutine: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
-    """A task outside the current request's context.
-
-    Serve ties handle calls made in a request's context to that request and cancels them
-    when its client leaves; a shared upstream must outlive the viewer that started it.
-    """
-    return asyncio.create_task(coroutine, context=contextvars.Context())
+        await asyncio.gather(self.frames.close(), self.events.close())
 
 
 class TranscriptFormat(StrEnum):
@@ -295,7 +254,7 @@ class Ingress:
 
     def _hub(self, stream_id: str) -> StreamHub:
         hub = self._hubs.get(stream_id)
-        if hub is None or hub.frames.closed or hub.events.closed:  # new, or a deleted one's
+        if hub is None or hub.closed:  # new, or a deleted one's
             hub = StreamHub(
                 stream_id, self._ingest, self._gateway, self._settings.client_queue_frames
             )
@@ -371,8 +330,8 @@ class Ingress:
     async def mjpeg(self, stream_id: str) -> StreamingResponse:
         await self._stream(stream_id)
         hub = self._hub(stream_id)
-        self._check_viewers(hub.frames)
-        subscription = hub.subscribe_frames()
+        self._check_viewers(hub.frames.clients)
+        subscription = hub.frames.subscribe()
 
         async def parts() -> AsyncIterator[bytes]:
             async for frame in subscription:
@@ -405,8 +364,8 @@ class Ingress:
             source = self._gateway.options(stream=True).follow.remote(stream_id, int(last_id))
         else:
             hub = self._hub(stream_id)
-            self._check_viewers(hub.events)
-            source = hub.subscribe_events()
+            self._check_viewers(hub.events.clients)
+            source = hub.events.subscribe()
 
         async def messages() -> AsyncIterator[dict[str, str]]:
             async for event in source:
@@ -425,8 +384,8 @@ class Ingress:
         if not info.get("speech"):
             raise ClientError(404, f"speech is off for stream {stream_id!r} (enable_tts)")
         hub = self._hub(stream_id)
-        self._check_viewers(hub.events)
-        return hub.subscribe_events()
+        self._check_viewers(hub.events.clients)
+        return hub.events.subscribe()
 
     @app.get("/api/streams/{stream_id}/audio-stream", summary="Spoken commentary, raw PCM")
     async def audio_stream(self, stream_id: str) -> StreamingResponse:

@@ -8,6 +8,7 @@ PURE_MODULES = [
     "serve_app.events",
     "serve_app.clock",
     "serve_app.fanout",
+    "serve_app.shared_upstream",
     "serve_app.threaded_iter",
     "serve_app.pacing.latency_ema",
     "serve_app.pacing.delay_policy",
