@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 
 from ray import serve
 
+from deployments.logs import send_to_serve_logs
 from models.describers.base import DescribeRequest, DescriberOutput
 from models.factory import build_describer
 from serve_app.settings import Backend, ServiceSettings
@@ -18,6 +19,7 @@ log = logging.getLogger("ray.serve")
 @serve.deployment
 class Commentator:
     def __init__(self, settings: ServiceSettings, backend: Backend) -> None:
+        send_to_serve_logs(settings.log_level)
         log.info("Commentator: loading the %s describer", backend)
         self._describer = build_describer(settings, backend)
         self._backend = backend

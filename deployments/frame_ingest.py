@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from ray import serve
 
+from deployments.logs import send_to_serve_logs
 from serve_app.clock import SystemClock
 from serve_app.events import StreamState
 from serve_app.gateway.stream_session import IngestSnapshot
@@ -33,6 +34,7 @@ class OpenResult:
 @serve.deployment
 class FrameIngest:
     def __init__(self, settings: ServiceSettings) -> None:
+        send_to_serve_logs(settings.log_level)
         self._settings = settings
         self._captures: dict[str, StreamCapture] = {}
         self._clock = SystemClock()

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from ray import serve
 from ray.serve.handle import DeploymentHandle
 
+from deployments.logs import send_to_serve_logs
 from models.describers.base import DescribeRequest, DescriberOutput
 from models.voices.base import SpeechRequest, VoiceInput
 from serve_app.events import StreamEvent
@@ -76,6 +77,7 @@ class StreamGateway:
         vocoder: DeploymentHandle,
         backend_info: dict[str, Any],
     ) -> None:
+        send_to_serve_logs(settings.log_level)
         self._settings = settings
         self._defaults = settings.stream_defaults()
         self._ingest = ingest

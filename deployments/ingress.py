@@ -26,6 +26,7 @@ from ray.serve.handle import DeploymentHandle
 from sse_starlette.sse import EventSourceResponse
 from starlette.exceptions import HTTPException
 
+from deployments.logs import send_to_serve_logs
 from serve_app.access import AccessPolicy
 from serve_app.events import AudioChunk, StreamEvent
 from serve_app.fanout import Broadcaster, Overflow, Subscription
@@ -224,6 +225,7 @@ class Ingress:
         backend_info: dict[str, Any],
         access: AccessPolicy,
     ) -> None:
+        send_to_serve_logs(settings.log_level)
         self._settings = settings
         self._gateway = gateway
         self._ingest = ingest

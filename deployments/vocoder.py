@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 import numpy as np
 from ray import serve
 
+from deployments.logs import send_to_serve_logs
 from models.factory import build_voice
 from models.voices.base import SpeechRequest
 from models.voices.utterance_ledger import UtteranceLedger
@@ -20,6 +21,7 @@ log = logging.getLogger("ray.serve")
 @serve.deployment
 class Vocoder:
     def __init__(self, settings: ServiceSettings, voice: VoiceBackend) -> None:
+        send_to_serve_logs(settings.log_level)
         self._voice = build_voice(settings, voice)
         self._name = voice
         self._ledger = UtteranceLedger()
