@@ -30,7 +30,7 @@ class Vocoder:
     async def synthesize(self, request: SpeechRequest) -> AsyncIterator[np.ndarray]:
         if not self._ledger.admit(request):
             log.warning(
-                "utterance %s: piece %d arrived without its start (%d so far); it restarts here",
+                "utterance %s: piece %d arrived without its start (%d so far)",
                 request.utterance_id,
                 request.piece,
                 self._ledger.strays,

@@ -1,10 +1,8 @@
 """The Vocoder's request router: the pieces of an utterance stay on one replica.
 
 Ray Serve builds one router per deployment handle (RequestRouterConfig; an alpha API in
-2.60, docs.ray.io serve/advanced-guides/custom-request-router). The StreamGateway holds two
-handles to the Vocoder (streamed synthesis, plain clean-up), so the pins are one table per
-process and deployment, shared by its routers. The rule is
-serve_app.routing.utterance_affinity. It builds on the plain RequestRouter, not on Serve's
+2.60, docs.ray.io serve/advanced-guides/custom-request-router). The rule and its table are
+serve_app.routing.utterance_affinity. This builds on the plain RequestRouter, not on Serve's
 FIFO power-of-two router: that one may hand a chosen replica to an older queued request.
 """
 
@@ -12,25 +10,23 @@ from __future__ import annotations
 
 import logging
 import random
-from typing import Any, ClassVar
+from typing import Any
 
 from ray.serve.request_router import PendingRequest, RequestRouter, RunningReplica
 
 from models.voices.base import SpeechRequest
-from serve_app.routing.utterance_affinity import UtteranceAffinity
+from serve_app.routing.utterance_affinity import UtteranceAffinity, affinity_table
 
 log = logging.getLogger("ray.serve")
 
 
 class UtteranceAffinityRouter(RequestRouter):
-    _tables: ClassVar[dict[Any, UtteranceAffinity]] = {}
-
     def initialize_state(self, **kwargs: Any) -> None:
         log.info("%s: each utterance stays on one replica", self._deployment_id.name)
 
     @property
     def affinity(self) -> UtteranceAffinity:
-        return self._tables.setdefault(self._deployment_id, UtteranceAffinity())
+        return affinity_table(self._deployment_id)
 
     async def choose_replicas(
         self,
@@ -40,11 +36,17 @@ class UtteranceAffinityRouter(RequestRouter):
         live = {replica.replica_id: replica for replica in candidate_replicas}
         if not live:
             return []
-        method = pending_request.metadata.call_method if pending_request else ""
-        args = pending_request.args if pending_request else []
+        if pending_request is None:
+            return [random.sample(candidate_replicas, min(2, len(candidate_replicas)))]
+        # Serve sleeps between attempts only when asked to: a piece waiting for its busy
+        # replica must back off, not spin on queue-length probes.
+        pending_request.routing_context.should_backoff = True
+        method, args = pending_request.metadata.call_method, pending_request.args
         if method == "synthesize" and args and isinstance(args[0], SpeechRequest):
-            # The only choice: a busy replica makes the piece wait, it never moves it.
-            chosen = self.affinity.place(args[0].stream_id, args[0].utterance_id, live)
+            request = args[0]
+            chosen = self.affinity.place(
+                request.stream_id, request.utterance_id, live, final=request.final
+            )
             return [[live[chosen]]]  # type: ignore[index]
         if method == "close_stream" and args:
             pinned = self.affinity.replica_for_stream(str(args[0]), live)

@@ -78,6 +78,11 @@ class SharedUpstream(Generic[T]):
                     return False
             return True
         finally:
+            # An async generator releases its call in its own finally; a bare Serve response
+            # must be cancelled, or the callee keeps the call (and a request slot) forever.
             close = getattr(upstream, "aclose", None)
             if close is not None:
                 await close()
+            cancel = getattr(upstream, "cancel", None)
+            if cancel is not None:
+                cancel()

@@ -35,7 +35,7 @@ async def iterate_in_thread(
         except RuntimeError:  # the consumer's loop has closed
             putting.close()
             return
-        while not stop.is_set():
+        while not stop.is_set() and not loop.is_closed():
             try:
                 future.result(timeout=0.5)
                 return

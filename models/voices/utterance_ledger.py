@@ -2,8 +2,9 @@
 
 A streaming voice keeps an utterance's state between its pieces, so every piece must reach
 the replica that took piece 0 (deployments/vocoder_router.py sees to it). The ledger is the
-receiving side's check: a stray piece means audio restarted from silence mid-sentence, which
-the Vocoder reports instead of letting it pass unnoticed.
+receiving side's check: for a voice that keeps state between pieces (Token2wav), a stray
+piece means audio restarted from silence mid-utterance, which the Vocoder reports instead of
+letting it pass unnoticed.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ DEFAULT_CAPACITY = 4096  # open utterances remembered; far above streams x repli
 
 class UtteranceLedger:
     def __init__(self, capacity: int = DEFAULT_CAPACITY) -> None:
-        self._open: OrderedDict[str, None] = OrderedDict()
+        self._open: OrderedDict[str, str] = OrderedDict()  # utterance id -> its stream
         self._capacity = capacity
         self.strays = 0
 
@@ -30,13 +31,13 @@ class UtteranceLedger:
         if request.final:
             self._open.pop(key, None)
         else:
-            self._open[key] = None
+            self._open[key] = request.stream_id
             self._open.move_to_end(key)
             while len(self._open) > self._capacity:
                 self._open.popitem(last=False)
         return known
 
     def close_stream(self, stream_id: str) -> None:
-        """Forget the stream's open utterances (ids are "<stream>:<cycle>")."""
-        for key in [k for k in self._open if k.rpartition(":")[0] == stream_id]:
+        """Forget the stream's open utterances."""
+        for key in [k for k, stream in self._open.items() if stream == stream_id]:
             del self._open[key]

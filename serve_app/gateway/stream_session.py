@@ -472,10 +472,11 @@ class _Cycle:
         self.skip = is_skip_answer(self.text)
         if not speech:
             return
-        if self.s.voice_input is VoiceInput.TEXT and not self.s.describer_speaks:
-            rest = self.sentences.rest()
-            if rest and not self.skip:
-                self._offer(self._text_request(rest, final=True))
+        text_voice = self.s.voice_input is VoiceInput.TEXT and not self.s.describer_speaks
+        if text_voice and not self.skip:
+            # Every utterance ends with a final piece, empty when the answer ended on a full
+            # stop: the voice (and the Vocoder's router) learn that it is over.
+            self._offer(self._text_request(self.sentences.rest(), final=True))
         self._queue(self.speech_filter.finish())
         self.speech_queue.put_nowait(None)
 

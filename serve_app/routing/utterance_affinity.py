@@ -6,8 +6,10 @@ request would send the next piece elsewhere, where it starts over from silence: 
 lost words. So each new utterance is placed on the live replica with the fewest streams
 pinned to it (a freshly scaled-up replica takes the next ones), and its later pieces follow
 it. A stream speaks one utterance at a time, so a stream has one pin, replaced by its next
-utterance. A replica that dies or drains loses its pins: the next piece starts anew on
-another replica, the best that can be done once the caches are gone.
+utterance. A stream whose last utterance never got its final piece (a cycle cut short) stays
+where it is: its next utterance replaces the stale caches there, and its clean-up finds them.
+A replica that dies or drains loses its pins: the next piece starts anew elsewhere, the best
+that can be done once the caches are gone.
 
 Every answer is idempotent: a router asks again while a request waits for a busy replica.
 """
@@ -16,13 +18,14 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Collection, Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True, slots=True)
 class _Pin:
     utterance_id: str
     replica: Hashable
+    finished: bool = False  # its final piece has been placed: no caches left behind
     closed: bool = False  # the stream is gone: kept only to route its clean-up
 
 
@@ -35,16 +38,27 @@ class UtteranceAffinity:
     def __init__(self) -> None:
         self._pins: dict[str, _Pin] = {}  # stream id -> its current utterance's replica
 
-    def place(self, stream_id: str, utterance_id: str, live: Collection[Hashable]) -> Hashable:
-        """The replica for this piece: the utterance's own, or the least loaded for a new one."""
+    def place(
+        self,
+        stream_id: str,
+        utterance_id: str,
+        live: Collection[Hashable],
+        final: bool = False,
+    ) -> Hashable:
+        """The replica for this piece: the utterance's own, or a chosen one for a new one."""
         if not live:
             raise ValueError("no live replica to place an utterance on")
         pin = self._pins.get(stream_id)
-        if pin and not pin.closed and pin.utterance_id == utterance_id and pin.replica in live:
-            return pin.replica
-        loads = self.loads(live, excluding=stream_id)
-        replica = min(live, key=lambda r: (loads[r], str(r)))
-        self._pins[stream_id] = _Pin(utterance_id, replica)
+        usable = pin is not None and not pin.closed and pin.replica in live
+        if pin is not None and usable and pin.utterance_id == utterance_id:
+            replica = pin.replica
+        elif pin is not None and usable and not pin.finished:
+            replica = pin.replica  # stale caches of a cut-short utterance wait there
+        else:
+            loads = self.loads(live, excluding=stream_id)
+            replica = min(live, key=lambda r: (loads[r], str(r)))
+        finished = final or (pin is not None and pin.utterance_id == utterance_id and pin.finished)
+        self._pins[stream_id] = _Pin(utterance_id, replica, finished=finished)
         return replica
 
     def replica_for_stream(self, stream_id: str, live: Collection[Hashable]) -> Hashable | None:
@@ -54,9 +68,9 @@ class UtteranceAffinity:
 
     def stream_closed(self, stream_id: str) -> None:
         """The stream is gone: its pin no longer counts as load (its clean-up still finds it)."""
-        pin = self._pins.get(stream_id)
+        pin = self._pins.pop(stream_id, None)
         if pin is not None:
-            self._pins[stream_id] = _Pin(pin.utterance_id, pin.replica, closed=True)
+            self._pins[stream_id] = replace(pin, closed=True)  # now the newest closed pin
         closed = [s for s, p in self._pins.items() if p.closed]
         for old in closed[: max(0, len(closed) - MAX_CLOSED_PINS)]:
             del self._pins[old]
@@ -68,3 +82,13 @@ class UtteranceAffinity:
             if stream_id != excluding and not pin.closed and pin.replica in loads:
                 loads[pin.replica] += 1
         return loads
+
+
+_TABLES: dict[Hashable, UtteranceAffinity] = {}
+
+
+def affinity_table(key: Hashable) -> UtteranceAffinity:
+    """The process's table for one deployment. It lives here, in a module imported the usual
+    way, because Serve pickles a router's own module by value and reloads it on every config
+    update: state kept there would be wiped in the middle of utterances."""
+    return _TABLES.setdefault(key, UtteranceAffinity())

@@ -44,15 +44,38 @@ def test_a_dead_replica_loses_its_pins() -> None:
 
 def test_clean_up_follows_the_stream_and_stops_counting_as_load() -> None:
     affinity = UtteranceAffinity()
-    affinity.place("s1", "s1:1", ["a", "b"])
-    affinity.place("s2", "s2:1", ["a", "b"])
-    holder = affinity.replica_for_stream("s2", ["a", "b"])
+    assert affinity.place("s1", "s1:1", ["a", "b"]) == "a"
+    assert affinity.place("s2", "s2:1", ["a", "b"]) == "b"
     affinity.stream_closed("s2")
     affinity.stream_closed("s2")  # asked again while waiting: same answer
-    assert affinity.replica_for_stream("s2", ["a", "b"]) == holder
-    assert affinity.loads(["a", "b"])[holder] == 0
-    # The same id reused later is a new stream, placed afresh.
-    assert affinity.place("s2", "s2:1", ["a", "b"]) == holder
+    assert affinity.replica_for_stream("s2", ["a", "b"]) == "b"
+    assert affinity.loads(["a", "b"]) == {"a": 1, "b": 0}
+    # The same id reused later is a new stream, placed afresh: "b" is not its own any more.
+    affinity.place("s3", "s3:1", ["a", "b"])  # now a=1, b=1
+    affinity.place("s4", "s4:1", ["a", "b", "c"])  # takes c
+    assert affinity.place("s2", "s2:1", ["a", "b", "c", "d"]) == "d"
+
+
+def test_a_cut_short_utterance_keeps_the_stream_where_its_caches_are() -> None:
+    affinity = UtteranceAffinity()
+    assert affinity.place("s1", "s1:1", ["a"]) == "a"  # never gets its final piece
+    affinity.place("s2", "s2:1", ["a"])
+    # "b" is quieter, but the stale caches are on "a": the next utterance replaces them
+    # there, and the stream's clean-up would find them.
+    assert affinity.place("s1", "s1:2", ["a", "b"]) == "a"
+    assert affinity.place("s1", "s1:2", ["a", "b"], final=True) == "a"
+    # Finished: its next utterance goes to the least loaded replica.
+    assert affinity.place("s1", "s1:3", ["a", "b"]) == "b"
+
+
+def test_a_long_lived_stream_keeps_its_clean_up_route_when_closed_last() -> None:
+    affinity = UtteranceAffinity()
+    affinity.place("demo", "demo:1", ["a"])
+    for i in range(MAX_CLOSED_PINS):
+        affinity.place(f"s{i}", f"s{i}:1", ["a"])
+        affinity.stream_closed(f"s{i}")
+    affinity.stream_closed("demo")  # the oldest pin, but the newest closed one
+    assert affinity.replica_for_stream("demo", ["a"]) == "a"
 
 
 def test_closed_pins_are_bounded() -> None:
