@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from ray import serve
 
 from deployments.logs import send_to_serve_logs
-from models.describers.base import DescribeRequest, DescriberOutput
+from models.describers.base import AsyncDescriber, DescribeRequest, DescriberOutput
 from models.factory import build_describer
 from serve_app.settings import Backend, ServiceSettings
 from serve_app.threaded_iter import iterate_in_thread
@@ -26,11 +26,21 @@ class Commentator:
         log.info("Commentator: %s describer ready", backend)
 
     async def describe(self, request: DescribeRequest) -> AsyncIterator[DescriberOutput]:
-        async for output in iterate_in_thread(lambda: self._describer.describe(request)):
+        describer = self._describer
+        if isinstance(describer, AsyncDescriber):  # batches all streams on this event loop
+            async for output in describer.describe_async(request):
+                yield output
+            return
+        async for output in iterate_in_thread(lambda: describer.describe(request)):
             yield output
 
     async def close_stream(self, stream_id: str) -> None:
         self._describer.close_stream(stream_id)
+
+    async def check_health(self) -> None:
+        # Serve restarts the replica when this raises: an engine whose core process died.
+        if isinstance(self._describer, AsyncDescriber):
+            await self._describer.check_health()
 
     async def info(self) -> dict[str, object]:
         return {"backend": str(self._backend), "emits_speech": self._describer.emits_speech}

@@ -13,9 +13,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from models.describers.base import Describer
+from models.describers.base import AsyncDescriber, Describer
 from models.voices.base import Voice
-from serve_app.settings import Backend, ServiceSettings, VoiceBackend
+from serve_app.settings import (
+    MAX_FRAMES_PER_INFERENCE,
+    Backend,
+    MiniCPMOEngine,
+    ServiceSettings,
+    VoiceBackend,
+)
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +31,8 @@ class BackendChoice:
     describer: Backend
     voice: VoiceBackend
     reason: str
+
+    speaks: bool = False  # the describer makes its own speech (MiniCPM-o's TTS head)
 
     @property
     def wants_gpu(self) -> bool:
@@ -51,11 +59,15 @@ def choose_backends(settings: ServiceSettings, gpu_available: bool) -> BackendCh
         else:
             missing = "no GPU" if not gpu_available else f"no model at {settings.model_path}"
             describer, reason = Backend.EMBEDDED, f"auto: {missing}, using the embedded describer"
+    # vLLM returns text only; MiniCPM-o's own voice needs the remote-code engine.
+    speaks = (
+        describer is Backend.MINICPMO and settings.minicpmo_engine is MiniCPMOEngine.REMOTE_CODE
+    )
     voice = settings.voice
     if voice is VoiceBackend.AUTO:
-        uses_tokens = describer is Backend.MINICPMO and not settings.tts_in_process
+        uses_tokens = speaks and not settings.tts_in_process
         voice = VoiceBackend.TOKEN2WAV if uses_tokens else VoiceBackend.ESPEAK
-    return BackendChoice(describer, voice, reason)
+    return BackendChoice(describer, voice, reason, speaks)
 
 
 def import_object(path: str) -> Any:
@@ -67,7 +79,41 @@ def import_object(path: str) -> Any:
         raise ValueError(f"cannot import {path!r}: {error}") from None
 
 
-def build_describer(settings: ServiceSettings, backend: Backend) -> Describer:
+def vllm_engine_options(settings: ServiceSettings) -> Any:
+    from models.loading.vllm_engine import VllmEngineOptions
+
+    return VllmEngineOptions(
+        model_path=settings.model_path,
+        max_model_len=settings.vllm_max_model_len,
+        gpu_memory_utilization=settings.vllm_gpu_memory_utilization,
+        max_num_seqs=settings.vllm_max_num_seqs,
+        # Per-stream settings may raise frames_per_inference up to its bound.
+        images_per_prompt=MAX_FRAMES_PER_INFERENCE,
+        renderer_threads=settings.vllm_renderer_threads,
+    )
+
+
+def build_vllm_describer(settings: ServiceSettings) -> AsyncDescriber:
+    from models.describers.minicpmo_vllm import MiniCPMOSampling, MiniCPMOVllmDescriber, VllmApi
+    from models.loading.vllm_engine import start_engine
+
+    options = vllm_engine_options(settings)
+    if settings.minicpmo_engine_factory:
+        engine, tokenizer, api = import_object(settings.minicpmo_engine_factory)(options)
+    else:
+        engine, tokenizer = start_engine(options)
+        api = VllmApi.load()
+    return MiniCPMOVllmDescriber(
+        engine,
+        tokenizer,
+        api,
+        sampling=MiniCPMOSampling(repetition_penalty=settings.minicpmo_repetition_penalty),
+        context_max_cycles=settings.minicpmo_context_max_cycles,
+        context_max_tokens=settings.minicpmo_context_max_tokens,
+    )
+
+
+def build_describer(settings: ServiceSettings, backend: Backend) -> Describer | AsyncDescriber:
     if backend is Backend.EMBEDDED:
         from models.describers.embedded import EmbeddedDescriber
 
@@ -85,6 +131,8 @@ def build_describer(settings: ServiceSettings, backend: Backend) -> Describer:
         if not settings.hf_model_path:
             raise ValueError("backend 'hf' needs hf_model_path (HF_MODEL_PATH)")
         return HfVlmDescriber.from_pretrained(settings.hf_model_path)
+    if backend is Backend.MINICPMO and settings.minicpmo_engine is MiniCPMOEngine.VLLM:
+        return build_vllm_describer(settings)
     if backend is Backend.MINICPMO:
         from models.describers.minicpmo import MiniCPMODescriber, MiniCPMOOptions
         from models.loading.minicpmo_loader import load_minicpmo

@@ -23,7 +23,7 @@ from deployments.vocoder import Vocoder
 from models.factory import choose_backends, gpu_present
 from models.voices.base import VoiceInput
 from serve_app.access import AccessPolicy
-from serve_app.settings import Backend, ServiceSettings, VoiceBackend, load_settings
+from serve_app.settings import ServiceSettings, VoiceBackend, load_settings
 
 log = logging.getLogger("ray.serve")
 
@@ -46,7 +46,7 @@ def backend_info(settings: ServiceSettings, gpu_available: bool) -> dict[str, An
         "voice_input": str(
             VoiceInput.TOKENS if choice.voice is VoiceBackend.TOKEN2WAV else VoiceInput.TEXT
         ),
-        "describer_speaks": choice.describer is Backend.MINICPMO,
+        "describer_speaks": choice.speaks,
     }
 
 

@@ -20,6 +20,9 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+MAX_FRAMES_PER_INFERENCE = 32
+"""Most frames a stream may send per cycle; engines with a per-prompt image limit use it."""
+
 
 class Backend(StrEnum):
     """Which vision-language engine the Commentator runs."""
@@ -29,6 +32,16 @@ class Backend(StrEnum):
     MINICPMO = "minicpmo"  # MiniCPM-o 4.5 (AWQ or BF16) on a GPU
     HF = "hf"  # any transformers image-text-to-text model
     SYNTHETIC = "synthetic"  # measurement stand-in with a chosen latency distribution
+
+
+class MiniCPMOEngine(StrEnum):
+    """What runs MiniCPM-o 4.5 when ``backend`` is ``minicpmo``."""
+
+    # vLLM: every stream's cycles in one continuous batch, text out (docs/minicpmo.md).
+    VLLM = "vllm"
+    # transformers' remote code: one stream at a time, but with MiniCPM-o's own voice (its TTS
+    # head needs the LLM's hidden states, which vLLM does not return).
+    REMOTE_CODE = "remote_code"
 
 
 class VoiceBackend(StrEnum):
@@ -61,7 +74,10 @@ class StreamSettings(BaseModel):
         32, ge=1, le=512, description="Frames kept in the inference window (16 s at 2 fps)."
     )
     frames_per_inference: int = Field(
-        4, ge=1, le=32, description="Frames given to the model per cycle, newest last."
+        4,
+        ge=1,
+        le=MAX_FRAMES_PER_INFERENCE,
+        description="Frames given to the model per cycle, newest last.",
     )
     frame_stride: int = Field(
         2,
@@ -244,6 +260,37 @@ class ServiceSettings(StreamSettings, BaseSettings):
         description="MiniCPM-o directory (or hub id, for users with network).",
     )
     hf_model_path: str = Field("", description="Model directory for the 'hf' backend.")
+    minicpmo_engine: MiniCPMOEngine = Field(
+        MiniCPMOEngine.VLLM, description="What runs MiniCPM-o; see MiniCPMOEngine."
+    )
+    vllm_gpu_memory_utilization: float = Field(
+        0.85,
+        gt=0.05,
+        le=0.98,
+        description="vLLM: share of the GPU's memory for weights, activations and KV cache.",
+    )
+    vllm_max_num_seqs: int = Field(
+        128, ge=1, le=1024, description="vLLM: most requests (stream cycles) in one batch."
+    )
+    vllm_max_model_len: int = Field(
+        8192,
+        ge=1024,
+        le=40_960,
+        description="vLLM: longest prompt + answer in tokens (history included).",
+    )
+    vllm_renderer_threads: int = Field(
+        4,
+        ge=1,
+        le=64,
+        description="vLLM: threads that tokenize and run the image processor, off the event "
+        "loop (benchmarks/vllm_minicpmo.py measures the cores they take).",
+    )
+    minicpmo_engine_factory: str = Field(
+        "",
+        pattern=r"^$|^[A-Za-z_][\w.]*:[A-Za-z_]\w*$",
+        description="'module:callable' starting the vLLM engine from VllmEngineOptions and "
+        "returning (engine, tokenizer, api), instead of vLLM itself (the tests' stand-in).",
+    )
     attn_implementation: str = Field(
         "sdpa",
         pattern=r"^(sdpa|eager|flash_attention_2)$",
@@ -395,7 +442,9 @@ def load_settings(args: dict[str, Any] | None = None) -> ServiceSettings:
 
 __all__ = [
     "LIVE_STREAM_SETTINGS",
+    "MAX_FRAMES_PER_INFERENCE",
     "Backend",
+    "MiniCPMOEngine",
     "ServiceSettings",
     "SettingsError",
     "StreamSettings",

@@ -7,7 +7,7 @@ wraps exactly one and knows nothing else about it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
@@ -102,3 +102,23 @@ class Describer(Protocol):
     def close_stream(self, stream_id: str) -> None:
         """Forget whatever per-stream state (context, caches) the engine holds."""
         ...
+
+
+@runtime_checkable
+class AsyncDescriber(Protocol):
+    """A vision-language engine that serves many streams at once from one event loop.
+
+    Same contract as :class:`Describer`, but ``describe_async`` is an async generator: an
+    engine with continuous batching (vLLM) keeps every stream's cycle in flight together, where
+    a thread per blocking call would only queue them. Closing the generator early cancels the
+    request in the engine. ``check_health`` raises when the engine can no longer serve.
+    """
+
+    name: str
+    emits_speech: bool
+
+    def describe_async(self, request: DescribeRequest) -> AsyncIterator[DescriberOutput]: ...
+
+    def close_stream(self, stream_id: str) -> None: ...
+
+    async def check_health(self) -> None: ...

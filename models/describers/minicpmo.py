@@ -43,6 +43,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from models.describers.answer_text import AnswerText
 from models.describers.base import (
     SKIP_ANSWER,
     DescribeRequest,
@@ -59,10 +60,6 @@ SILENCE_TOKEN = 4218
 LOOKAHEAD_TOKENS = 3  # Demo l.2232: each Token2wav call sees 3 tokens past its chunk
 CHUNK_TOKENS = 25  # Demo l.2233: 25 tokens a call = 1 s of speech at 25 Hz
 TOKENS_PER_FRAME = 64  # resampler query_num; max_slice_nums=1 keeps a frame to one slice
-# Special tokens that reach the text (skip_special_tokens=False): the first two end an answer
-# (terminators, Demo l.2074); the others never belong in commentary.
-TERMINATORS = ("<|tts_eos|>", "<|im_end|>", "<|endoftext|>", "</s>")
-SPECIAL_TOKENS = (*TERMINATORS, "<|tts_bos|>", "<|im_start|>")
 STEP_AUDIO_TOKENIZER = "s3tokenizer_step_audio"  # Demo l.241: Token2wav's tokenizer type
 
 
@@ -158,57 +155,6 @@ def tapped_speech(model: Any) -> Iterator[SpeechTokenTap]:
         yield tap
     finally:
         tts.audio_tokenizer, tts.config.audio_tokenizer_type, model.token2wav_cache = saved
-
-
-class AnswerText:
-    """Turns the model's text pieces into clean deltas.
-
-    Drops special tokens (even when one arrives split across pieces), ignores anything after
-    a terminator, and leading whitespace, so a TextDelta is never empty.
-    """
-
-    def __init__(self) -> None:
-        self._raw = ""
-        self._emitted = 0
-        self._finished = False
-
-    @property
-    def text(self) -> str:
-        return self._clean(self._raw).strip()
-
-    def feed(self, piece: str) -> str:
-        if self._finished:
-            return ""
-        self._raw += piece
-        cut = min((i for i in (self._raw.find(t) for t in TERMINATORS) if i >= 0), default=-1)
-        if cut >= 0:
-            self._raw, self._finished = self._raw[:cut], True
-        return self._release()
-
-    def flush(self) -> str:
-        """Generation ended without a terminator (max_new_tokens): release any held tail."""
-        self._finished = True
-        return self._release()
-
-    def _release(self) -> str:
-        clean = self._clean(self._raw).lstrip()
-        if not self._finished:  # hold back what could be the start of a special token
-            clean = clean[: len(clean) - self._partial_special_suffix(clean)]
-        delta, self._emitted = clean[self._emitted :], max(self._emitted, len(clean))
-        return delta
-
-    @staticmethod
-    def _clean(text: str) -> str:
-        for token in SPECIAL_TOKENS:
-            text = text.replace(token, "")
-        return text
-
-    @staticmethod
-    def _partial_special_suffix(text: str) -> int:
-        for size in range(min(len(text), max(map(len, SPECIAL_TOKENS)) - 1), 0, -1):
-            if any(token.startswith(text[-size:]) for token in SPECIAL_TOKENS):
-                return size
-        return 0
 
 
 class SkipGate:

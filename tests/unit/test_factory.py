@@ -25,11 +25,16 @@ def test_auto_is_embedded_without_weights(tmp_path: Path) -> None:
 
 
 def test_auto_is_minicpmo_with_a_gpu_and_weights_and_its_voice_follows(tmp_path: Path) -> None:
+    # vLLM (the default engine) gives text only: the text voice speaks it.
     settings = load_settings({"model_path": model_dir(tmp_path)})
     choice = choose_backends(settings, True)
-    assert (choice.describer, choice.voice) == (Backend.MINICPMO, VoiceBackend.TOKEN2WAV)
-    assert choice.wants_gpu
-    in_process = load_settings({"model_path": model_dir(tmp_path), "tts_in_process": True})
+    assert (choice.describer, choice.voice) == (Backend.MINICPMO, VoiceBackend.ESPEAK)
+    assert choice.wants_gpu and not choice.speaks
+    # The remote-code engine has MiniCPM-o's own TTS head: its tokens go to Token2wav.
+    remote = {"model_path": model_dir(tmp_path), "minicpmo_engine": "remote_code"}
+    choice = choose_backends(load_settings(remote), True)
+    assert (choice.voice, choice.speaks) == (VoiceBackend.TOKEN2WAV, True)
+    in_process = load_settings({**remote, "tts_in_process": True})
     assert choose_backends(in_process, True).voice is VoiceBackend.ESPEAK
 
 
@@ -37,6 +42,7 @@ def test_settings_reach_the_minicpmo_engine() -> None:
     settings = load_settings(
         {
             "backend": "minicpmo",
+            "minicpmo_engine": "remote_code",
             "enable_tts": False,
             "minicpmo_loader": "tests.fixtures.fake_minicpmo:load_fake_minicpmo",
             "minicpmo_repetition_penalty": 1.0,

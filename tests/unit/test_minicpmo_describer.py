@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from models.describers.answer_text import AnswerText
 from models.describers.base import (
     Describer,
     DescribeRequest,
@@ -25,7 +26,7 @@ from models.describers.base import (
     TimedFrame,
     Waveform,
 )
-from models.describers.minicpmo import AnswerText, MiniCPMODescriber, MiniCPMOOptions
+from models.describers.minicpmo import MiniCPMODescriber, MiniCPMOOptions
 from models.voices.base import SpeechRequest
 from models.voices.token2wav import Token2wavVoice
 from tests.fixtures.fake_minicpmo import FakeMiniCPMO, FakeToken2wav, expected_samples
