@@ -70,6 +70,26 @@ def choose_backends(settings: ServiceSettings, gpu_available: bool) -> BackendCh
     return BackendChoice(describer, voice, reason, speaks)
 
 
+def check_can_start(settings: ServiceSettings, choice: BackendChoice, gpu_available: bool) -> None:
+    """Refuse at build time what a replica could only fail at, after minutes or never.
+
+    A stand-in engine (``minicpmo_engine_factory``) skips the checks: it brings its own.
+    """
+    if choice.describer is not Backend.MINICPMO or settings.minicpmo_engine_factory:
+        return
+    if settings.minicpmo_engine is MiniCPMOEngine.REMOTE_CODE and settings.minicpmo_loader:
+        return
+    if not gpu_available:
+        raise ValueError(
+            "backend: 'minicpmo' needs an NVIDIA GPU and this machine has none "
+            "(use backend: auto or embedded)"
+        )
+    if settings.minicpmo_engine is MiniCPMOEngine.VLLM:
+        from models.loading.vllm_engine import check_model_dir
+
+        check_model_dir(settings.model_path)  # ModelDirError names MODEL_PATH and the file
+
+
 def import_object(path: str) -> Any:
     """'package.module:name' → the object (loaders and factories named in settings)."""
     module_name, _, name = path.partition(":")

@@ -20,10 +20,10 @@ from deployments.frame_ingest import FrameIngest
 from deployments.gateway import StreamGateway
 from deployments.ingress import Ingress
 from deployments.vocoder import Vocoder
-from models.factory import choose_backends, gpu_present
+from models.factory import check_can_start, choose_backends, gpu_present
 from models.voices.base import VoiceInput
 from serve_app.access import AccessPolicy
-from serve_app.settings import ServiceSettings, VoiceBackend, load_settings
+from serve_app.settings import ServiceSettings, SettingsError, VoiceBackend, load_settings
 
 log = logging.getLogger("ray.serve")
 
@@ -61,6 +61,10 @@ def access_policy(settings: ServiceSettings) -> AccessPolicy:
 
 def build_graph(settings: ServiceSettings, gpu_available: bool) -> Application:
     choice = choose_backends(settings, gpu_available)
+    try:
+        check_can_start(settings, choice, gpu_available)
+    except ValueError as error:  # ModelDirError too: a config error, before anything deploys
+        raise SettingsError(str(error)) from None
     info = backend_info(settings, gpu_available)
     log.info("backend: %s describer, %s voice (%s)", choice.describer, choice.voice, choice.reason)
     commentator_gpus = settings.commentator_num_gpus if choice.wants_gpu and gpu_available else 0

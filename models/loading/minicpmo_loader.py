@@ -7,7 +7,7 @@ cache, and the TTS assets the AWQ repo does not ship. The pure parts (reading a 
 patching it, comparing files) need neither torch nor transformers; ``load_minicpmo`` imports
 them lazily.
 
-Sources for the API facts (see /work/shared/reference/minicpmo_api.md for the long form):
+Sources for the API facts (public repositories, at the commits named):
 - OpenBMB/MiniCPM-o-Demo@28b60cf MiniCPMO45/modeling_minicpmo.py: ``init_tts`` (l.239),
   ``init_token2wav_cache`` (l.1388).
 - transformers 4.51.0 dynamic_module_utils.py l.350-403 (local remote code is copied to

@@ -49,6 +49,7 @@ def minicpmo_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serve
         free_port(),
         args={
             "backend": "minicpmo",
+            "minicpmo_engine": "remote_code",  # the engine with MiniCPM-o's own voice
             "voice": "token2wav",
             "minicpmo_loader": "tests.fixtures.fake_minicpmo:load_fake_minicpmo",
             "token2wav_factory": "tests.fixtures.fake_minicpmo:FakeToken2wav",

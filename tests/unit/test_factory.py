@@ -69,3 +69,17 @@ def test_unresolved_or_unimportable_names_are_errors() -> None:
         import_object("tests.fixtures.fake_minicpmo:nothing_here")
     with pytest.raises(ValueError, match="hf_model_path"):
         build_describer(load_settings({}), Backend.HF)
+
+
+def test_minicpmo_without_a_gpu_or_with_a_bad_model_dir_fails_at_build_time(tmp_path: Path) -> None:
+    from serve_app.app import build_graph
+    from serve_app.settings import SettingsError
+
+    explicit = load_settings({"backend": "minicpmo", "model_path": str(tmp_path)})
+    with pytest.raises(SettingsError, match="needs an NVIDIA GPU"):
+        build_graph(explicit, gpu_available=False)
+    with pytest.raises(SettingsError, match=r"MODEL_PATH .* has no config\.json"):
+        build_graph(explicit, gpu_available=True)
+    (tmp_path / "config.json").write_text('{"architectures": ["MiniCPMO"]}')
+    with pytest.raises(SettingsError, match='"version" is None'):
+        build_graph(explicit, gpu_available=True)
