@@ -107,18 +107,9 @@ class StreamGateway:
 
     async def reconfigure(self, config: dict[str, Any]) -> None:
         """Ray Serve user_config: live settings for every stream, without a restart."""
-        unknown = set(config) - LIVE_STREAM_SETTINGS
-        if unknown:
-            raise ValueError(
-                f"user_config: {', '.join(sorted(unknown))} cannot change live; live settings "
-                f"are {', '.join(sorted(LIVE_STREAM_SETTINGS))}"
-            )
-        try:
-            self._defaults = self._settings.stream_defaults().with_overrides(config)
-        except ValidationError as error:
-            raise ValueError(describe_validation_error(error, "user_config")) from None
+        self._defaults = self._settings.stream_defaults().with_live_changes(config)
         for session in self._sessions.values():
-            session.apply_settings(session.settings.model_copy(update=config))
+            session.apply_settings(session.settings.with_live_changes(config))
         log.info("live settings applied: %s", config)
 
     async def create_stream(

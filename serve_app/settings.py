@@ -207,6 +207,23 @@ class StreamSettings(BaseModel):
             return self
         return StreamSettings.model_validate({**self.model_dump(), **overrides})
 
+    def with_live_changes(self, changes: dict[str, Any]) -> StreamSettings:
+        """A validated copy with Serve's ``user_config`` applied; only live settings may change.
+
+        Validated like any override, so a live ``sync_policy: ema`` arrives as the enum, not as
+        the plain string ``model_copy(update=...)`` would leave behind.
+        """
+        unknown = set(changes) - LIVE_STREAM_SETTINGS
+        if unknown:
+            raise ValueError(
+                f"user_config: {', '.join(sorted(unknown))} cannot change live; live settings "
+                f"are {', '.join(sorted(LIVE_STREAM_SETTINGS))}"
+            )
+        try:
+            return self.with_overrides(changes)
+        except ValidationError as error:
+            raise ValueError(describe_validation_error(error, "user_config")) from None
+
 
 # The settings that may change on a running service through Ray Serve's user_config.
 LIVE_STREAM_SETTINGS: frozenset[str] = frozenset(

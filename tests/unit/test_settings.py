@@ -74,3 +74,16 @@ def test_docs_settings_md_is_generated_from_the_model() -> None:
     assert doc == render(), "run: python -m serve_app.settings_doc > docs/settings.md"
     for name in ServiceSettings.model_fields:
         assert f"`{name.upper()}`" in doc
+
+
+def test_live_changes_are_validated_like_any_setting() -> None:
+    from serve_app.settings import StreamSettings, SyncPolicy
+
+    current = StreamSettings(sync_policy="presentation")
+    changed = current.with_live_changes({"sync_policy": "ema", "inference_interval_s": "2.5"})
+    # The enum and the float, not the strings Serve's user_config carries.
+    assert changed.sync_policy is SyncPolicy.EMA and changed.inference_interval_s == 2.5
+    with pytest.raises(ValueError, match=r"user_config: sync_policy"):
+        current.with_live_changes({"sync_policy": "sometimes"})
+    with pytest.raises(ValueError, match="cannot change live"):
+        current.with_live_changes({"frames_per_inference": 2})
