@@ -796,7 +796,7 @@ def main() -> None:
     from models.describers.base import Intensity
     from models.describers.minicpmo import MiniCPMODescriber, MiniCPMOOptions
     from models.loading.minicpmo_loader import load_minicpmo
-    from serve_app.pacing.intensity import CommentaryIntensity
+    from serve_app.gateway.prompt import CommentaryPrompt
     from serve_app.settings import ServiceSettings
 
     settings = ServiceSettings(
@@ -805,7 +805,9 @@ def main() -> None:
         tts_in_process=False,
         attn_implementation="sdpa",
     )
-    instruction = CommentaryIntensity.prompt(settings.instruction, Intensity.NORMAL)
+    instruction = CommentaryPrompt(settings.instruction, settings.language).for_cycle(
+        Intensity.NORMAL
+    )
     t0 = time.perf_counter()
     model = memory_phase("load_with_tts_head", log, lambda: load_minicpmo(settings))
     log.data["load"] = {

@@ -42,7 +42,8 @@ class DescribeRequest:
     intensity hint included; ``hint`` is passed as well so engines without a prompt (the
     embedded describer) can follow it. ``speech`` asks a backend with its own TTS head to
     also emit :class:`SpeechTokens` (or :class:`Waveform` on the in-process path).
-    ``question`` is set when a user asked something about the current window.
+    ``question`` is set when a user asked something about the current window; the instruction
+    is then the question's own prompt (serve_app/gateway/prompt.py), sent as it is.
     """
 
     stream_id: str

@@ -3,7 +3,7 @@
 Loads a local model directory with ``AutoProcessor`` and ``AutoModelForImageTextToText``
 (LLaVA, Qwen2-VL / Qwen2.5-VL, SmolVLM, Gemma 3, … anything whose processor has a chat
 template that takes ``{"type": "image"}`` items). Each cycle's frames go in as separate
-images, oldest first, followed by the instruction (and the user's question, if any); the
+images, oldest first, followed by the instruction (a viewer's question is already in it); the
 answer streams out token by token through transformers' ``TextIteratorStreamer``.
 
 Greedy decoding (``do_sample=False``): commentary should not wander between runs, and a
@@ -225,9 +225,7 @@ class HfVlmDescriber:
         import torch
 
         images = [_decode_jpeg(frame.jpeg) for frame in request.frames]
-        text = request.instruction
-        if request.question:
-            text = f"{text}\n\nQuestion: {request.question}"
+        text = request.instruction  # the whole prompt, question included (the gateway's)
         content: list[dict[str, str]] = [{"type": "image"} for _ in images]
         content.append({"type": "text", "text": text})
         prompt = self.processor.apply_chat_template(

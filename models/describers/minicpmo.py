@@ -224,11 +224,7 @@ class MiniCPMODescriber:
 
     def describe(self, request: DescribeRequest) -> Iterator[DescriberOutput]:
         images = [Image.open(io.BytesIO(f.jpeg)).convert("RGB") for f in request.frames]
-        prompt = request.instruction
-        if request.question:
-            prompt += (
-                f"\nA viewer asks: {request.question}\nAnswer the viewer in a sentence or two."
-            )
+        prompt = request.instruction  # the whole prompt, question included (the gateway's)
         # A model loaded with ENABLE_TTS off has no TTS head (config.init_tts=False): text only.
         speech = request.speech and getattr(self._model, "tts", None) is not None
         with self._lock:

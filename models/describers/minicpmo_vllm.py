@@ -69,16 +69,6 @@ class MiniCPMOSampling:
     min_new_tokens: int = 0
 
 
-def user_text(request: DescribeRequest) -> str:
-    """The words of this cycle's user turn: the instruction, and a viewer's question if any."""
-    if not request.question:
-        return request.instruction
-    return (
-        f"{request.instruction}\nA viewer asks: {request.question}\n"
-        "Answer the viewer in a sentence or two."
-    )
-
-
 def chat_messages(turns: Sequence[Turn], n_images: int, text: str) -> list[dict[str, str]]:
     """History, then the new user turn with one placeholder line per frame, oldest first."""
     messages: list[dict[str, str]] = []
@@ -130,7 +120,7 @@ class MiniCPMOVllmDescriber:
         images = await asyncio.to_thread(
             decode_frames, [frame.jpeg for frame in request.frames], self._slice_side_px
         )
-        text = user_text(request)
+        text = request.instruction  # the whole prompt, question included (the gateway's)
         lock = self._turn_locks.setdefault(request.stream_id, asyncio.Lock())
         async with lock:
             history = self._history(request.stream_id)

@@ -41,6 +41,7 @@ from serve_app.events import (
     StreamState,
 )
 from serve_app.gateway.event_log import EventLog
+from serve_app.gateway.prompt import CommentaryPrompt
 from serve_app.ingest.frames import WindowBatch
 from serve_app.pacing.audio_clock import AudioClock, AudioGate
 from serve_app.pacing.delay_policy import DelayPolicy, EmaDelay, QuantileDelay
@@ -385,11 +386,14 @@ class _Cycle:
         s, settings = self.s, self.s.settings
         speech = s.speech_on
         hint = s.intensity.choose(self.batch.scene_change, len(s._last_answer))
+        prompt = CommentaryPrompt(settings.instruction, settings.language)
         request = DescribeRequest(
             stream_id=s.stream_id,
             frames=tuple(TimedFrame(f.jpeg, f.media_ts_s) for f in self.batch.frames),
             hint=hint,
-            instruction=s.intensity.prompt(settings.instruction, hint),
+            instruction=(
+                prompt.for_question(self.question.text) if self.question else prompt.for_cycle(hint)
+            ),
             max_new_tokens=settings.tts_max_new_tokens if speech else settings.max_new_tokens,
             speech=speech and s.describer_speaks,
             question=self.question.text if self.question else None,

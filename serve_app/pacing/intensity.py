@@ -6,12 +6,6 @@ import numpy as np
 
 from models.describers.base import Intensity
 
-HINT_TEXT: dict[Intensity, str] = {
-    Intensity.MINIMAL: "Little has changed: answer '...' unless something new happened.",
-    Intensity.BRIEF: "Be brief: one short sentence.",
-    Intensity.NORMAL: "A lot is happening: up to two short sentences.",
-}
-
 
 def scene_difference(previous: np.ndarray | None, current: np.ndarray) -> float:
     """Mean absolute pixel difference in [0, 1] between two windows' thumbnails.
@@ -40,7 +34,3 @@ class CommentaryIntensity:
         if scene_change < self.high_change or last_answer_chars >= self.long_answer_chars:
             return Intensity.BRIEF
         return Intensity.NORMAL
-
-    @staticmethod
-    def prompt(instruction: str, intensity: Intensity) -> str:
-        return f"{instruction}\n{HINT_TEXT[intensity]}"

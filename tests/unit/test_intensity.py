@@ -19,10 +19,6 @@ def test_much_change_is_normal_unless_the_last_answer_was_long() -> None:
     assert rule.choose(0.5, 200) is Intensity.BRIEF
 
 
-def test_prompt_carries_the_hint() -> None:
-    assert "brief" in CommentaryIntensity.prompt("Describe.", Intensity.BRIEF).lower()
-
-
 def test_scene_difference_is_a_pixel_difference_in_0_1() -> None:
     black = np.zeros((18, 32), np.uint8)
     white = np.full((18, 32), 255, np.uint8)

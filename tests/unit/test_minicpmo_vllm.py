@@ -138,8 +138,14 @@ async def test_history_starts_afresh_after_its_bound(tmp_path: Path) -> None:
 
 async def test_a_question_is_asked_in_the_user_turn(tmp_path: Path) -> None:
     describer, engine = make(tmp_path)
-    text = await answer(describer, request(question="What animal is it?"))
-    assert "What animal is it?" in engine.stats.prompts[0]
+    asked = DescribeRequest(
+        "s", frames(), Intensity.BRIEF, "A viewer asks: What animal is it?", 40, question="?"
+    )
+    text = await answer(describer, asked)
+    user_turn = engine.stats.prompts[0].rsplit("<|im_start|>user\n", 1)[1]
+    assert (
+        user_turn.startswith(IMAGE_PLACEHOLDER) and "A viewer asks: What animal is it?" in user_turn
+    )
     assert text.startswith("The viewer asked")
 
 

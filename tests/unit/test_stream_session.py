@@ -163,3 +163,24 @@ async def test_a_failing_model_ends_cycles_with_errors_not_the_stream(clip: Path
     assert ends and "CUDA out of memory" in ends[0].error
     assert ends[0].text == "Half an ans", "what was said stays said"
     assert session.stats.errors >= 1
+
+
+async def test_questions_get_their_own_prompt_and_cycles_carry_the_language(clip: Path) -> None:
+    settings = StreamSettings(stream_delay_init_s=1.0, inference_interval_s=0.2, language="de")
+    capture = StreamCapture("s", parse_source(str(clip)), settings, open_timeout_s=5)
+    capture.start()
+    ports = EnginePorts(capture, SyntheticDescriber(0.05, 0.0), EspeakVoice())
+    session = StreamSession("s", settings, ports, VoiceInput.TEXT, describer_speaks=False)
+    session.start()
+    try:
+        answer = "".join([piece async for piece in session.ask("Wer ist das?")])
+    finally:
+        await session.stop()
+        capture.stop()
+    assert answer
+    asked = [r for r in ports.requests if r.question]
+    plain = [r for r in ports.requests if not r.question]
+    assert asked and "Wer ist das?" in asked[0].instruction
+    assert "'...'" not in asked[0].instruction, "a question must be answered, never skipped"
+    assert all(r.instruction.endswith("Answer in German.") for r in ports.requests)
+    assert all("'...'" in r.instruction for r in plain)
