@@ -217,6 +217,11 @@ class StreamGateway:
         async for event in session.events.follow(after_seq):
             yield event
 
+    async def events_since(self, stream_id: str, after_seq: int) -> list[StreamEvent]:
+        """The stream's logged events after ``after_seq`` (what a reconnecting client missed)."""
+        session = self._sessions.get(stream_id)
+        return session.events.since(after_seq) if session is not None else []
+
     async def status(self) -> dict[str, Any]:
         return {
             "backend": self._backend_info,

@@ -9,7 +9,7 @@ import json
 import logging
 import struct
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import asdict
 from enum import StrEnum
 from importlib import resources
@@ -29,7 +29,7 @@ from starlette.exceptions import HTTPException
 from deployments.logs import send_to_serve_logs
 from serve_app.access import AccessPolicy
 from serve_app.events import AudioChunk, StreamEvent
-from serve_app.fanout import Broadcaster, Overflow, Subscription
+from serve_app.fanout import Broadcaster, Overflow, Subscription, resume_after
 from serve_app.http_guards import AccessGuard, ASGIApp, BodyLimit
 from serve_app.ingest.frames import DisplayFrame
 from serve_app.settings import ServiceSettings
@@ -361,13 +361,14 @@ class Ingress:
         last_id = request.headers.get("last-event-id")
         if last_id is not None and not last_id.isdigit():
             raise ClientError(400, "Last-Event-ID must be an event sequence number")
+        hub = self._hub(stream_id)
+        self._check_viewers(hub.events.clients)
+        source: AsyncIterable[StreamEvent] = hub.events.subscribe()
         if last_id is not None:
-            # A reconnecting client first gets what it missed, straight from the event log.
-            source = self._gateway.options(stream=True).follow.remote(stream_id, int(last_id))
-        else:
-            hub = self._hub(stream_id)
-            self._check_viewers(hub.events.clients)
-            source = hub.events.subscribe()
+            # A reconnecting client is a viewer of the shared feed like any other; what it
+            # missed comes once from the event log.
+            missed = await self._gateway.events_since.remote(stream_id, int(last_id))
+            source = resume_after(missed, source, lambda event: getattr(event, "seq", None))
 
         async def messages() -> AsyncIterator[dict[str, str]]:
             async for event in source:

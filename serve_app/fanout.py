@@ -9,7 +9,8 @@ Last-Event-ID and gets what it missed from the event log, so no line is lost).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator, Callable
+from contextlib import aclosing
 from enum import StrEnum
 from typing import Generic, TypeVar
 
@@ -99,3 +100,23 @@ class Broadcaster(Generic[T]):
         for subscription in self._subscriptions:
             subscription._queue.put_nowait(_CLOSED)
         self._subscriptions.clear()
+
+
+async def resume_after(
+    missed: list[T], live: AsyncIterable[T], seq: Callable[[T], int | None]
+) -> AsyncIterator[T]:
+    """A reconnecting client: what it missed from the log, then the shared live feed.
+
+    The live subscription is taken before the log is read, so nothing falls between the two;
+    live items the log already gave are skipped by sequence number.
+    """
+    last = -1
+    for item in missed:
+        last = max(last, seq(item) or -1)
+        yield item
+    items = aiter(live)
+    async with aclosing(items):  # type: ignore[type-var]  # a leaving client unsubscribes now
+        async for item in items:
+            number = seq(item)
+            if number is None or number > last:
+                yield item

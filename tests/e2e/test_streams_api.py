@@ -175,3 +175,20 @@ def test_the_stream_limit(client: httpx.Client) -> None:
     finally:
         for stream_id in created:
             assert client.delete(f"/api/streams/{stream_id}", timeout=60).status_code == 204
+
+
+def test_an_sse_client_resumes_with_last_event_id_without_gaps_or_repeats(
+    client: httpx.Client,
+) -> None:
+    first = read_sse(client, "/api/events", seconds=60, until=lambda evs: len(evs) >= 3)
+    seen = [int(e.id) for e in first]
+    resumed = read_sse(
+        client,
+        "/api/events",
+        seconds=60,
+        until=lambda evs: len(evs) >= 3,
+        headers={"Last-Event-ID": str(seen[0])},
+    )
+    ids = [int(e.id) for e in resumed]
+    assert ids == sorted(set(ids)), "no event twice, in order"
+    assert ids[0] > seen[0] and ids[0] <= seen[1], "it starts right after the id it gave"

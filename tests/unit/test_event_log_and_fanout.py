@@ -90,3 +90,17 @@ async def test_subscriber_limit() -> None:
 def test_events_serialise_without_audio_bytes() -> None:
     event = StateChanged(stream_id="s", state=StreamState.LIVE)
     assert '"state":"live"' in event.model_dump_json()
+
+
+async def test_a_reconnecting_client_gets_what_it_missed_then_the_shared_feed_once() -> None:
+    from serve_app.fanout import Broadcaster, Overflow, resume_after
+
+    feed: Broadcaster[int] = Broadcaster(16, Overflow.DISCONNECT)
+    subscription = feed.subscribe()
+    for n in (4, 5):  # published after the client subscribed, also still in the log
+        feed.publish(n)
+    feed.publish(6)
+    feed.close()
+    got = [n async for n in resume_after([3, 4, 5], subscription, lambda n: n)]
+    assert got == [3, 4, 5, 6]
+    assert len(feed) == 0, "the subscription is gone once the client is"
