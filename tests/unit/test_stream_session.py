@@ -166,9 +166,7 @@ async def test_a_failing_model_ends_cycles_with_errors_not_the_stream(clip: Path
 
 
 async def test_questions_get_their_own_prompt_and_cycles_carry_the_language(clip: Path) -> None:
-    settings = StreamSettings(
-        stream_delay_init_s=1.0, inference_interval_s=0.2, language="de"
-    )
+    settings = StreamSettings(stream_delay_init_s=1.0, inference_interval_s=0.2, language="de")
     capture = StreamCapture("s", parse_source(str(clip)), settings, open_timeout_s=5)
     capture.start()
     ports = EnginePorts(capture, SyntheticDescriber(0.05, 0.0), EspeakVoice())
