@@ -118,7 +118,6 @@ class FrameMaker:
         import numpy as np
         from PIL import Image
 
-        self._np = np
         self._image = Image
         self._sources = [
             np.asarray(Image.open(p).convert("RGB")) for p in sorted(frames_dir.glob("*.jpg"))

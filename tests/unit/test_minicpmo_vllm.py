@@ -19,7 +19,6 @@ from models.describers.minicpmo_vllm import (
     MiniCPMOSampling,
     MiniCPMOVllmDescriber,
 )
-from models.loading.vllm_engine import VllmEngineOptions
 from tests.fixtures.fake_vllm import (
     FAKE_API,
     VOCAB,
@@ -192,4 +191,3 @@ async def test_the_factory_builds_it_from_settings_with_the_real_checks(tmp_path
     )
     assert args["limit_mm_per_prompt"] == {"image": 32, "video": 0, "audio": 0}
     assert args["dtype"] == "bfloat16" and args["mm_processor_kwargs"] == {"max_slice_nums": 1}
-    assert isinstance(VllmEngineOptions(model_path="x"), VllmEngineOptions)
