@@ -1,6 +1,6 @@
 """Which display delay? The trade-off between late lines and a long delay, by simulation.
 
-Feeds the real delay-policy classes (serve_app/pacing/delay_policy.py) a long series of
+Feeds the real delay-policy classes (serve_app/sync/delay_policy.py) a long series of
 log-normal cycle latencies (the shape real model latencies have) and counts, for each
 policy, how often a cycle's result was not ready when its frames came on screen, and how
 long the picture was held back. No service, no clock: the numbers are the policies' own.
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from serve_app.pacing.delay_policy import DelayPolicy, EmaDelay, QuantileDelay
+from serve_app.sync.delay_policy import DelayPolicy, EmaDelay, QuantileDelay
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

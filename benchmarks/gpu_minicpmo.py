@@ -437,7 +437,7 @@ class Runner:
         self._lock = threading.Lock()
 
     def request(self, stream_id: str, max_new_tokens: int, speech: bool) -> Any:
-        from models.describers.base import DescribeRequest, Intensity, TimedFrame
+        from models.messages import DescribeRequest, Intensity, TimedFrame
 
         with self._lock:
             start = self._offset
@@ -455,7 +455,7 @@ class Runner:
         )
 
     def cycle(self, stream_id: str, max_new_tokens: int, speech: bool = False) -> dict[str, Any]:
-        from models.describers.base import SpeechTokens, TextDelta
+        from models.messages import SpeechTokens, TextDelta
 
         request = self.request(stream_id, max_new_tokens, speech)
         mark = self.probe.mark()
@@ -793,10 +793,10 @@ def main() -> None:
     if not args.skip_build:
         build_model_dir(args.code, args.model_dir, tiny=args.tiny, device=args.device, log=log)
 
-    from models.describers.base import Intensity
     from models.describers.minicpmo import MiniCPMODescriber, MiniCPMOOptions
     from models.loading.minicpmo_loader import load_minicpmo
-    from serve_app.gateway.prompt import CommentaryPrompt
+    from models.messages import Intensity
+    from serve_app.prompt.wording import CommentaryPrompt
     from serve_app.settings import ServiceSettings
 
     settings = ServiceSettings(

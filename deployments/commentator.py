@@ -7,11 +7,12 @@ from collections.abc import AsyncIterator
 
 from ray import serve
 
+from deployments.engine_factory import build_describer
 from deployments.logs import send_to_serve_logs
-from models.describers.base import AsyncDescriber, DescribeRequest, DescriberOutput
-from models.factory import build_describer
+from deployments.threaded_iter import iterate_in_thread
+from models.describers.base import AsyncDescriber
+from models.messages import DescribeRequest, DescriberOutput
 from serve_app.settings import Backend, ServiceSettings
-from serve_app.threaded_iter import iterate_in_thread
 
 log = logging.getLogger("ray.serve")
 

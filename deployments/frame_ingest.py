@@ -11,10 +11,8 @@ from ray import serve
 
 from deployments.logs import send_to_serve_logs
 from serve_app.clock import SystemClock
-from serve_app.events import StreamState
-from serve_app.gateway.stream_session import IngestSnapshot
 from serve_app.ingest.capture_loop import StreamCapture
-from serve_app.ingest.frames import DisplayFrame
+from serve_app.messages import DisplayFrame, IngestSnapshot, StreamState
 from serve_app.settings import ServiceSettings, StreamSettings
 from serve_app.sources.source_policy import SourcePolicy
 from serve_app.sources.source_spec import SourceError, parse_source

@@ -16,10 +16,9 @@ from ray import serve
 from ray.serve.handle import DeploymentHandle
 
 from deployments.logs import send_to_serve_logs
-from models.describers.base import DescribeRequest, DescriberOutput
-from models.voices.base import SpeechRequest, VoiceInput
-from serve_app.events import StreamEvent
-from serve_app.gateway.stream_session import IngestSnapshot, StreamSession
+from models.messages import DescribeRequest, DescriberOutput, SpeechRequest, VoiceInput
+from serve_app.messages import IngestSnapshot, StreamEvent
+from serve_app.session.stream_session import StreamSession
 from serve_app.settings import (
     LIVE_STREAM_SETTINGS,
     ServiceSettings,

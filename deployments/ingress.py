@@ -27,13 +27,12 @@ from sse_starlette.sse import EventSourceResponse
 from starlette.exceptions import HTTPException
 
 from deployments.logs import send_to_serve_logs
-from serve_app.access import AccessPolicy
-from serve_app.events import AudioChunk, StreamEvent
-from serve_app.fanout import Broadcaster, Overflow, Subscription, resume_after
-from serve_app.http_guards import AccessGuard, ASGIApp, BodyLimit
-from serve_app.ingest.frames import DisplayFrame
+from serve_app.http.access import AccessPolicy
+from serve_app.http.broadcaster import Broadcaster, Overflow, Subscription, resume_after
+from serve_app.http.guards import AccessGuard, ASGIApp, BodyLimit
+from serve_app.http.shared_upstream import SharedUpstream
+from serve_app.messages import AudioChunk, DisplayFrame, StreamEvent
 from serve_app.settings import ServiceSettings
-from serve_app.shared_upstream import SharedUpstream
 from serve_app.transcripts.formats import to_srt, to_webvtt
 
 log = logging.getLogger("ray.serve")
@@ -231,7 +230,7 @@ class Ingress:
         self._ingest = ingest
         self._backend_info = backend_info
         self._hubs: dict[str, StreamHub] = {}
-        self._page = resources.files("serve_app").joinpath("static/index.html").read_text()
+        self._page = resources.files("serve_app.http").joinpath("static/index.html").read_text()
         self._access = access
 
     def __serve_build_asgi_app__(self) -> ASGIApp:

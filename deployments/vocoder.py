@@ -8,12 +8,12 @@ from collections.abc import AsyncIterator
 import numpy as np
 from ray import serve
 
+from deployments.engine_factory import build_voice
 from deployments.logs import send_to_serve_logs
-from models.factory import build_voice
-from models.voices.base import SpeechRequest
+from deployments.threaded_iter import iterate_in_thread
+from models.messages import SpeechRequest
 from models.voices.utterance_ledger import UtteranceLedger
 from serve_app.settings import ServiceSettings, VoiceBackend
-from serve_app.threaded_iter import iterate_in_thread
 
 log = logging.getLogger("ray.serve")
 

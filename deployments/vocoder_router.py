@@ -14,7 +14,7 @@ from typing import Any
 
 from ray.serve.request_router import PendingRequest, RequestRouter, RunningReplica
 
-from models.voices.base import SpeechRequest
+from models.messages import SpeechRequest
 from serve_app.routing.utterance_affinity import UtteranceAffinity, affinity_table
 
 log = logging.getLogger("ray.serve")

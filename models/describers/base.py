@@ -8,80 +8,9 @@ wraps exactly one and knows nothing else about it.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
-import numpy as np
-
-SKIP_ANSWER = "..."
-"""What a describer answers when nothing worth saying happened. It is never spoken."""
-
-
-class Intensity(StrEnum):
-    """How much to say, chosen from scene change and the last answer's length."""
-
-    MINIMAL = "minimal"
-    BRIEF = "brief"
-    NORMAL = "normal"
-
-
-@dataclass(frozen=True, slots=True)
-class TimedFrame:
-    """One frame for the model: JPEG bytes and the media time it was shown at (seconds)."""
-
-    jpeg: bytes
-    media_ts_s: float
-
-
-@dataclass(frozen=True, slots=True)
-class DescribeRequest:
-    """One commentary cycle's input.
-
-    ``frames`` are oldest first, newest last. ``instruction`` is the full prompt text,
-    intensity hint included; ``hint`` is passed as well so engines without a prompt (the
-    embedded describer) can follow it. ``speech`` asks a backend with its own TTS head to
-    also emit :class:`SpeechTokens` (or :class:`Waveform` on the in-process path).
-    ``question`` is set when a user asked something about the current window; the instruction
-    is then the question's own prompt (serve_app/gateway/prompt.py), sent as it is.
-    """
-
-    stream_id: str
-    frames: tuple[TimedFrame, ...]
-    hint: Intensity
-    instruction: str
-    max_new_tokens: int
-    speech: bool = False
-    question: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class TextDelta:
-    """A piece of answer text, to be appended to what came before. Never empty."""
-
-    text: str
-
-
-@dataclass(frozen=True, slots=True)
-class SpeechTokens:
-    """Speech tokens from a TTS head (S3 codes, 25 per second; 4218 is silence).
-
-    ``final`` marks the last chunk of the answer; it may carry no tokens.
-    """
-
-    tokens: tuple[int, ...]
-    final: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Waveform:
-    """Audio made in-process by the describer itself: mono float32 at ``sample_rate_hz``."""
-
-    samples: np.ndarray = field(repr=False)
-    sample_rate_hz: int = 24_000
-
-
-DescriberOutput = TextDelta | SpeechTokens | Waveform
+from models.messages import DescribeRequest, DescriberOutput
 
 
 @runtime_checkable

@@ -21,13 +21,6 @@ from collections.abc import Iterator, Sequence
 import cv2
 import numpy as np
 
-from models.describers.base import (
-    SKIP_ANSWER,
-    DescribeRequest,
-    DescriberOutput,
-    TextDelta,
-    TimedFrame,
-)
 from models.describers.scene_cues import SceneCueMeter, SceneCues
 from models.describers.scene_phrases import (
     BRIGHTNESS_STEP,
@@ -35,6 +28,7 @@ from models.describers.scene_phrases import (
     compose,
     notable_facts,
 )
+from models.messages import SKIP_ANSWER, DescribeRequest, DescriberOutput, TextDelta, TimedFrame
 
 
 class EmbeddedDescriber:

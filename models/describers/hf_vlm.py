@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from models.describers.base import SKIP_ANSWER, DescribeRequest, DescriberOutput, TextDelta
+from models.messages import SKIP_ANSWER, DescribeRequest, DescriberOutput, TextDelta
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,7 +44,7 @@ import numpy as np
 from PIL import Image
 
 from models.describers.answer_text import AnswerText
-from models.describers.base import (
+from models.messages import (
     SKIP_ANSWER,
     DescribeRequest,
     DescriberOutput,

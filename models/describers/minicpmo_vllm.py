@@ -27,9 +27,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from models.describers.answer_text import TERMINATORS, AnswerText
-from models.describers.base import DescribeRequest, DescriberOutput, TextDelta
 from models.describers.conversation import ConversationHistory, Turn
 from models.describers.frame_prep import SLICE_SIDE_PX, decode_frames
+from models.messages import DescribeRequest, DescriberOutput, TextDelta
 
 log = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import random
 import re
 
-from models.describers.base import SKIP_ANSWER, Intensity
 from models.describers.scene_cues import SceneCues
+from models.messages import SKIP_ANSWER, Intensity
 
 # A fact is (short clause for MINIMAL, full-sentence templates for BRIEF and NORMAL).
 Fact = tuple[str, tuple[str, ...]]

@@ -13,7 +13,7 @@ import random
 import time
 from collections.abc import Callable, Iterator
 
-from models.describers.base import DescribeRequest, DescriberOutput, TextDelta
+from models.messages import DescribeRequest, DescriberOutput, TextDelta
 
 
 class SyntheticDescriber:

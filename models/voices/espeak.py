@@ -24,7 +24,7 @@ from typing import ClassVar
 import numpy as np
 from scipy.signal import resample_poly
 
-from models.voices.base import VOICE_SAMPLE_RATE_HZ, SpeechRequest, VoiceInput
+from models.messages import VOICE_SAMPLE_RATE_HZ, SpeechRequest, VoiceInput
 
 # --- values from espeak-ng's speak_lib.h -------------------------------------------------
 AUDIO_OUTPUT_SYNCHRONOUS = 2

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
-from models.voices.base import VOICE_SAMPLE_RATE_HZ, SpeechRequest, VoiceInput
+from models.messages import VOICE_SAMPLE_RATE_HZ, SpeechRequest, VoiceInput
 
 SECONDS_PER_WORD = 0.3
 

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from models.voices.base import SpeechRequest, VoiceInput
+from models.messages import SpeechRequest, VoiceInput
 
 if TYPE_CHECKING:
     from serve_app.settings import ServiceSettings

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-from models.voices.base import SpeechRequest
+from models.messages import SpeechRequest
 
 DEFAULT_CAPACITY = 4096  # open utterances remembered; far above streams x replicas
 

@@ -16,10 +16,9 @@ import cv2
 import numpy as np
 
 from serve_app.clock import Clock, SystemClock
-from serve_app.events import StreamState
 from serve_app.ingest.display_buffer import DisplayBuffer
-from serve_app.ingest.frames import DisplayFrame, WindowBatch, WindowFrame
 from serve_app.ingest.inference_window import InferenceWindow
+from serve_app.messages import DisplayFrame, StreamState, WindowBatch, WindowFrame
 from serve_app.settings import StreamSettings
 from serve_app.sources.backoff import Backoff
 from serve_app.sources.source_spec import SourceError, SourceSpec

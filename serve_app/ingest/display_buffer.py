@@ -5,7 +5,7 @@ from __future__ import annotations
 import bisect
 from collections import deque
 
-from serve_app.ingest.frames import DisplayFrame
+from serve_app.messages import DisplayFrame
 
 
 class DisplayBuffer:

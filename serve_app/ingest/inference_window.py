@@ -6,8 +6,8 @@ from collections import deque
 
 import numpy as np
 
-from serve_app.ingest.frames import WindowBatch, WindowFrame
-from serve_app.pacing.intensity import scene_difference
+from serve_app.messages import WindowBatch, WindowFrame
+from serve_app.prompt.intensity import scene_difference
 
 
 class InferenceWindow:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from serve_app.events import CycleEnded, CycleStarted
-from serve_app.gateway.event_log import EventLog
+from serve_app.messages import CycleEnded, CycleStarted
+from serve_app.session.event_log import EventLog
 from serve_app.transcripts.store import TranscriptLine, TranscriptStore
 
 

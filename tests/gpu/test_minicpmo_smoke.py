@@ -11,7 +11,7 @@ from pathlib import Path
 import cv2
 import pytest
 
-from models.describers.base import SKIP_ANSWER, DescribeRequest, Intensity, TextDelta, TimedFrame
+from models.messages import SKIP_ANSWER, DescribeRequest, Intensity, TextDelta, TimedFrame
 from serve_app.settings import load_settings
 from serve_app.sources.source_spec import demo_clip_path
 

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from serve_app.access import AccessPolicy
+from serve_app.http.access import AccessPolicy
 from serve_app.sources.source_policy import SourcePolicy
 from serve_app.sources.source_spec import SourceError, parse_source
 

@@ -2,7 +2,7 @@ import random
 
 import pytest
 
-from serve_app.pacing.audio_clock import AudioClock, AudioGate
+from serve_app.speech.audio_clock import AudioClock, AudioGate
 
 RATE = 48_000
 

@@ -16,7 +16,7 @@ DEPLOYMENTS = {"Ingress", "StreamGateway", "FrameIngest", "Commentator", "Vocode
 def test_config_is_valid(path: Path) -> None:
     config = yaml.safe_load(path.read_text())
     (application,) = config["applications"]
-    assert application["import_path"] == "serve_app.app:build_app"
+    assert application["import_path"] == "deployments.app:build_app"
     load_settings(application["args"])
     names = {d["name"] for d in application["deployments"]}
     assert names == DEPLOYMENTS

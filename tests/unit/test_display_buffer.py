@@ -1,7 +1,7 @@
 import pytest
 
 from serve_app.ingest.display_buffer import DisplayBuffer
-from serve_app.ingest.frames import DisplayFrame
+from serve_app.messages import DisplayFrame
 
 
 def frame(seq: int, wall: float, size: int = 100) -> DisplayFrame:

@@ -8,15 +8,9 @@ import cv2
 import numpy as np
 import pytest
 
-from models.describers.base import (
-    SKIP_ANSWER,
-    Describer,
-    DescribeRequest,
-    Intensity,
-    TextDelta,
-    TimedFrame,
-)
+from models.describers.base import Describer
 from models.describers.embedded import EmbeddedDescriber
+from models.messages import SKIP_ANSWER, DescribeRequest, Intensity, TextDelta, TimedFrame
 from tests.unit.test_scene_cues import read_clip, square_at, textured_background
 
 HEIGHT, WIDTH = 360, 640

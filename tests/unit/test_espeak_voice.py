@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from models.voices.base import VOICE_SAMPLE_RATE_HZ, SpeechRequest, Voice, VoiceInput
+from models.messages import VOICE_SAMPLE_RATE_HZ, SpeechRequest, VoiceInput
+from models.voices.base import Voice
 from models.voices.espeak import EspeakVoice, _EspeakLibrary, to_voice_rate
 
 TEN_WORDS = "The red car turns left and stops beside the station."

@@ -2,9 +2,9 @@ import asyncio
 
 import pytest
 
-from serve_app.events import CommentaryText, StateChanged, StreamState
-from serve_app.fanout import Broadcaster, Overflow
-from serve_app.gateway.event_log import EventLog
+from serve_app.http.broadcaster import Broadcaster, Overflow
+from serve_app.messages import CommentaryText, StateChanged, StreamState
+from serve_app.session.event_log import EventLog
 
 
 def text(t: str) -> CommentaryText:
@@ -93,7 +93,7 @@ def test_events_serialise_without_audio_bytes() -> None:
 
 
 async def test_a_reconnecting_client_gets_what_it_missed_then_the_shared_feed_once() -> None:
-    from serve_app.fanout import Broadcaster, Overflow, resume_after
+    from serve_app.http.broadcaster import Broadcaster, Overflow, resume_after
 
     feed: Broadcaster[int] = Broadcaster(16, Overflow.DISCONNECT)
     subscription = feed.subscribe()

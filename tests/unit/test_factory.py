@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from models.factory import build_describer, build_voice, choose_backends, import_object
+from deployments.engine_factory import build_describer, build_voice, choose_backends, import_object
 from serve_app.settings import Backend, VoiceBackend, load_settings
 
 
@@ -72,7 +72,7 @@ def test_unresolved_or_unimportable_names_are_errors() -> None:
 
 
 def test_minicpmo_without_a_gpu_or_with_a_bad_model_dir_fails_at_build_time(tmp_path: Path) -> None:
-    from serve_app.app import build_graph
+    from deployments.app import build_graph
     from serve_app.settings import SettingsError
 
     explicit = load_settings({"backend": "minicpmo", "model_path": str(tmp_path)})

@@ -20,14 +20,8 @@ from typing import Any
 
 import pytest
 
-from models.describers.base import (
-    SKIP_ANSWER,
-    Describer,
-    DescribeRequest,
-    Intensity,
-    TextDelta,
-    TimedFrame,
-)
+from models.describers.base import Describer
+from models.messages import SKIP_ANSWER, DescribeRequest, Intensity, TextDelta, TimedFrame
 
 pytestmark = pytest.mark.hf
 
@@ -154,7 +148,7 @@ def test_every_frame_adds_its_image_tokens_to_the_prompt(
 def test_the_instruction_is_the_prompt_as_given(
     describer: HfVlmDescriber, frames: tuple[TimedFrame, ...]
 ) -> None:
-    # A question's prompt is built by the gateway (serve_app/gateway/prompt.py), not here.
+    # A question's prompt is built by the gateway (serve_app/prompt/wording.py), not here.
     question = "A viewer asks: who is in the forest? Answer the viewer."
     list(describer.describe(request(frames[:1], instruction=question, question="who?")))
     with_question = describer.last_stats.prompt_tokens

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from serve_app.ingest.frames import WindowFrame
 from serve_app.ingest.inference_window import InferenceWindow
+from serve_app.messages import WindowFrame
 
 
 def wf(t: float, shade: int = 0) -> WindowFrame:

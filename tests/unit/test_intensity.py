@@ -1,7 +1,7 @@
 import numpy as np
 
-from models.describers.base import Intensity
-from serve_app.pacing.intensity import CommentaryIntensity, scene_difference
+from models.messages import Intensity
+from serve_app.prompt.intensity import CommentaryIntensity, scene_difference
 
 rule = CommentaryIntensity(low_change=0.04, high_change=0.15, long_answer_chars=160)
 

@@ -1,7 +1,7 @@
 import pytest
 
-from serve_app.pacing.delay_policy import EmaDelay, QuantileDelay
-from serve_app.pacing.latency_ema import LatencyEma
+from serve_app.sync.delay_policy import EmaDelay, QuantileDelay
+from serve_app.sync.latency_ema import LatencyEma
 
 # The original system's log: from 5.0 the delay went 4.79, 4.36, 3.99, 3.64, 3.29 while the
 # observed latencies (capture of the newest frame → result) were about these; skip cycles

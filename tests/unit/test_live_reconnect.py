@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from serve_app.events import StreamState
 from serve_app.ingest.capture_loop import StreamCapture
+from serve_app.messages import StreamState
 from serve_app.settings import StreamSettings
 from serve_app.sources.source_spec import parse_source
 from tests.support.fixture_video import write_counter_clip

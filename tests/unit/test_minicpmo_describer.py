@@ -16,18 +16,18 @@ import pytest
 from PIL import Image
 
 from models.describers.answer_text import AnswerText
-from models.describers.base import (
-    Describer,
+from models.describers.base import Describer
+from models.describers.minicpmo import MiniCPMODescriber, MiniCPMOOptions
+from models.messages import (
     DescribeRequest,
     DescriberOutput,
     Intensity,
+    SpeechRequest,
     SpeechTokens,
     TextDelta,
     TimedFrame,
     Waveform,
 )
-from models.describers.minicpmo import MiniCPMODescriber, MiniCPMOOptions
-from models.voices.base import SpeechRequest
 from models.voices.token2wav import Token2wavVoice
 from tests.fixtures.fake_minicpmo import FakeMiniCPMO, FakeToken2wav, expected_samples
 

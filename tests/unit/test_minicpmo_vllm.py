@@ -12,13 +12,14 @@ from pathlib import Path
 import cv2
 import pytest
 
-from models.describers.base import AsyncDescriber, DescribeRequest, Intensity, TextDelta, TimedFrame
+from models.describers.base import AsyncDescriber
 from models.describers.frame_prep import SLICE_SIDE_PX
 from models.describers.minicpmo_vllm import (
     IMAGE_PLACEHOLDER,
     MiniCPMOSampling,
     MiniCPMOVllmDescriber,
 )
+from models.messages import DescribeRequest, Intensity, TextDelta, TimedFrame
 from tests.fixtures.fake_vllm import (
     FAKE_API,
     VOCAB,
@@ -169,7 +170,7 @@ async def test_a_dead_engine_fails_the_cycle_and_the_health_check(tmp_path: Path
 
 
 async def test_the_factory_builds_it_from_settings_with_the_real_checks(tmp_path: Path) -> None:
-    from models.factory import build_describer
+    from deployments.engine_factory import build_describer
     from serve_app.settings import Backend, load_settings
 
     settings = load_settings(

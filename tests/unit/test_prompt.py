@@ -1,7 +1,7 @@
 """CommentaryPrompt: cycles carry the hint and the language; questions get a prompt of their own."""
 
-from models.describers.base import Intensity
-from serve_app.gateway.prompt import CommentaryPrompt, language_line
+from models.messages import Intensity
+from serve_app.prompt.wording import CommentaryPrompt, language_line
 
 INSTRUCTION = "Describe the frames. If nothing notable changed, answer exactly '...'."
 

@@ -1,4 +1,4 @@
-from serve_app.pacing.release_queue import ReleaseQueue, release_time
+from serve_app.sync.release_queue import ReleaseQueue, release_time
 
 
 def test_early_results_are_held_until_their_frames_show() -> None:

@@ -1,4 +1,4 @@
-from serve_app.pacing.sentences import SentenceSplitter
+from serve_app.speech.sentences import SentenceSplitter
 
 
 def test_sentences_come_out_as_soon_as_they_end() -> None:

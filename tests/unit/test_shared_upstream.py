@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
-from serve_app.fanout import Broadcaster, Overflow
-from serve_app.shared_upstream import SharedUpstream
+from serve_app.http.broadcaster import Broadcaster, Overflow
+from serve_app.http.shared_upstream import SharedUpstream
 
 
 class Source:

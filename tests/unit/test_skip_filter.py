@@ -1,4 +1,5 @@
-from serve_app.pacing.skip_filter import SkipAudioFilter, is_skip_answer
+from models.messages import is_skip_answer
+from serve_app.speech.skip_filter import SkipAudioFilter
 
 
 def test_skip_answers() -> None:

@@ -13,16 +13,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from models.describers.base import Describer, DescribeRequest, DescriberOutput, TextDelta
+from deployments.threaded_iter import iterate_in_thread
+from models.describers.base import Describer
 from models.describers.synthetic import SyntheticDescriber
-from models.voices.base import SpeechRequest, Voice, VoiceInput
+from models.messages import DescribeRequest, DescriberOutput, SpeechRequest, TextDelta, VoiceInput
+from models.voices.base import Voice
 from models.voices.espeak import EspeakVoice
-from serve_app.events import AudioChunk, CommentaryText, CycleEnded, DelayChanged
-from serve_app.gateway.stream_session import IngestSnapshot, StreamSession
 from serve_app.ingest.capture_loop import StreamCapture
+from serve_app.messages import AudioChunk, CommentaryText, CycleEnded, DelayChanged, IngestSnapshot
+from serve_app.session.stream_session import StreamSession
 from serve_app.settings import StreamSettings
 from serve_app.sources.source_spec import parse_source
-from serve_app.threaded_iter import iterate_in_thread
 from tests.support.fixture_video import write_counter_clip
 
 

@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from models.loading.minicpmo_loader import TOKEN2WAV_FILES, MissingAssetsError
-from models.voices.base import VOICE_SAMPLE_RATE_HZ, SpeechRequest, Voice, VoiceInput
+from models.messages import VOICE_SAMPLE_RATE_HZ, SpeechRequest, VoiceInput
+from models.voices.base import Voice
 from models.voices.token2wav import Token2wavVoice
 from serve_app.settings import ServiceSettings
 from tests.fixtures.fake_minicpmo import (

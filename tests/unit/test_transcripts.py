@@ -36,8 +36,8 @@ def test_webvtt_and_srt() -> None:
 
 
 async def test_the_recorder_stores_released_lines_but_not_skips(tmp_path: Path) -> None:
-    from serve_app.events import CycleEnded, CycleStarted
-    from serve_app.gateway.event_log import EventLog
+    from serve_app.messages import CycleEnded, CycleStarted
+    from serve_app.session.event_log import EventLog
     from serve_app.transcripts.recorder import record_transcript
 
     store = TranscriptStore(tmp_path / "t.sqlite")

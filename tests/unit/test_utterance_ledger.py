@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from models.voices.base import SpeechRequest
+from models.messages import SpeechRequest
 from models.voices.utterance_ledger import UtteranceLedger
 
 

@@ -17,7 +17,7 @@ from ray.serve.config import RequestRouterConfig
 from ray.serve.request_router import PendingRequest
 
 from deployments.vocoder_router import UtteranceAffinityRouter
-from models.voices.base import SpeechRequest
+from models.messages import SpeechRequest
 
 
 @dataclass
@@ -83,7 +83,7 @@ import asyncio, sys
 from ray import cloudpickle
 from ray.serve._private.common import DeploymentHandleSource, DeploymentID, RequestMetadata
 from ray.serve.request_router import PendingRequest
-from models.voices.base import SpeechRequest
+from models.messages import SpeechRequest
 
 class Replica:
     def __init__(self, rid):

@@ -16,13 +16,13 @@ from ray.serve import Application
 from ray.serve.config import RequestRouterConfig
 
 from deployments.commentator import Commentator
+from deployments.engine_factory import check_can_start, choose_backends, gpu_present
 from deployments.frame_ingest import FrameIngest
 from deployments.gateway import StreamGateway
 from deployments.ingress import Ingress
 from deployments.vocoder import Vocoder
-from models.factory import check_can_start, choose_backends, gpu_present
-from models.voices.base import VoiceInput
-from serve_app.access import AccessPolicy
+from models.messages import VoiceInput
+from serve_app.http.access import AccessPolicy
 from serve_app.settings import ServiceSettings, SettingsError, VoiceBackend, load_settings
 
 log = logging.getLogger("ray.serve")
@@ -96,7 +96,7 @@ def build_graph(settings: ServiceSettings, gpu_available: bool) -> Application:
 
 
 def build_app(args: dict[str, Any]) -> Application:
-    """Ray Serve application builder (serve_config.yaml: import_path: serve_app.app:build_app)."""
+    """Ray Serve application builder (serve_config.yaml: import_path: deployments.app:build_app)."""
     settings = load_settings(args)  # raises SettingsError naming each bad field
     logging.getLogger("serve_app").setLevel(settings.log_level)
     return build_graph(settings, gpu_present())

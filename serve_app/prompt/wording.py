@@ -9,7 +9,7 @@ on the request for engines that answer without a prompt (the embedded describer)
 
 from __future__ import annotations
 
-from models.describers.base import Intensity
+from models.messages import Intensity
 
 HINT_TEXT: dict[Intensity, str] = {
     Intensity.MINIMAL: "Little has changed: answer '...' unless something new happened.",

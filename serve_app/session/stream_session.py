@@ -20,52 +20,47 @@ from typing import Protocol
 
 import numpy as np
 
-from models.describers.base import (
+from models.messages import (
+    VOICE_SAMPLE_RATE_HZ,
     DescribeRequest,
     DescriberOutput,
+    SpeechRequest,
     SpeechTokens,
     TextDelta,
     TimedFrame,
+    VoiceInput,
     Waveform,
+    is_skip_answer,
 )
-from models.voices.base import VOICE_SAMPLE_RATE_HZ, SpeechRequest, VoiceInput
 from serve_app.clock import Clock, SystemClock
-from serve_app.events import (
+from serve_app.messages import (
     AudioChunk,
     CommentaryText,
     CycleEnded,
     CycleStarted,
     DelayChanged,
+    IngestSnapshot,
     StateChanged,
     StreamEvent,
     StreamState,
+    WindowBatch,
 )
-from serve_app.gateway.event_log import EventLog
-from serve_app.gateway.prompt import CommentaryPrompt
-from serve_app.ingest.frames import WindowBatch
-from serve_app.pacing.audio_clock import AudioClock, AudioGate
-from serve_app.pacing.delay_policy import DelayPolicy, EmaDelay, QuantileDelay
-from serve_app.pacing.intensity import CommentaryIntensity
-from serve_app.pacing.pcm_resampler import PcmResampler
-from serve_app.pacing.release_queue import ReleaseQueue, release_time
-from serve_app.pacing.sentences import SentenceSplitter
-from serve_app.pacing.skip_filter import SkipAudioFilter, is_skip_answer
+from serve_app.prompt.intensity import CommentaryIntensity
+from serve_app.prompt.wording import CommentaryPrompt
+from serve_app.session.event_log import EventLog
 from serve_app.settings import StreamSettings, SyncPolicy
+from serve_app.speech.audio_clock import AudioClock, AudioGate
+from serve_app.speech.pcm_resampler import PcmResampler
+from serve_app.speech.sentences import SentenceSplitter
+from serve_app.speech.skip_filter import SkipAudioFilter
+from serve_app.sync.delay_policy import DelayPolicy, EmaDelay, QuantileDelay
+from serve_app.sync.release_queue import ReleaseQueue, release_time
 
 log = logging.getLogger(__name__)
 
 OUT_SAMPLE_RATE_HZ = 48_000
 IDLE_POLL_S = 0.25  # how often to look again when the window is empty or the source is down
 ERROR_BACKOFF_S = 2.0  # after a failed cycle, so a broken model does not spin the CPU
-
-
-@dataclass(frozen=True, slots=True)
-class IngestSnapshot:
-    """What FrameIngest says about a stream when asked for a cycle's frames."""
-
-    batch: WindowBatch | None
-    state: StreamState
-    detail: str = ""
 
 
 class SessionPorts(Protocol):

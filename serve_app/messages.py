@@ -1,4 +1,7 @@
-"""The typed events a stream sends to its clients, in order, each with its media time.
+"""What flows between the service's stages and out to clients: frames, snapshots, events.
+
+Frames leave FrameIngest (one for display, one for the model). Events are what a stream sends
+to its clients, in order, each with its media time.
 
 Text and cycle events go to SSE clients as JSON (``event:`` is the ``type``); audio chunks
 go to audio clients as raw PCM. Every event carries the stream id, its sequence number in
@@ -8,9 +11,11 @@ of the frame it speaks about, so a client can line it up with the picture.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Annotated, Literal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -21,6 +26,55 @@ class StreamState(StrEnum):
     ENDED = "ended"
     FAILED = "failed"
     STOPPED = "stopped"
+
+
+@dataclass(frozen=True, slots=True)
+class DisplayFrame:
+    """A display frame, JPEG-encoded once and shared by every viewer.
+
+    ``media_ts_s`` is the source's presentation time (monotonic across loops of a file);
+    ``capture_wall`` is the wall time it was decoded at native rate.
+    """
+
+    seq: int
+    jpeg: bytes = field(repr=False)
+    media_ts_s: float
+    capture_wall: float
+
+    def __str__(self) -> str:
+        return f"DisplayFrame#{self.seq} t={self.media_ts_s:.3f}s {len(self.jpeg)} B"
+
+
+@dataclass(frozen=True, slots=True)
+class WindowFrame:
+    """A frame in the inference window: smaller JPEG plus a grayscale thumbnail."""
+
+    jpeg: bytes = field(repr=False)
+    media_ts_s: float
+    capture_wall: float
+    thumbnail: np.ndarray = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class WindowBatch:
+    """One cycle's frames, oldest first, and how much the scene changed since the last."""
+
+    frames: tuple[WindowFrame, ...]
+    scene_change: float
+
+    @property
+    def anchor(self) -> WindowFrame:
+        """The newest frame: latency and sync are measured against it."""
+        return self.frames[-1]
+
+
+@dataclass(frozen=True, slots=True)
+class IngestSnapshot:
+    """What FrameIngest says about a stream when asked for a cycle's frames."""
+
+    batch: WindowBatch | None
+    state: StreamState
+    detail: str = ""
 
 
 class _Event(BaseModel):

@@ -7,7 +7,7 @@ from collections import deque
 from collections.abc import AsyncIterator
 
 from serve_app.clock import Clock, SystemClock
-from serve_app.events import StreamEvent
+from serve_app.messages import StreamEvent
 
 
 class EventLog:

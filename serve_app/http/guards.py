@@ -10,7 +10,7 @@ import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from serve_app.access import AccessPolicy
+from serve_app.http.access import AccessPolicy
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

@@ -9,15 +9,9 @@ from __future__ import annotations
 
 from typing import Generic, TypeVar
 
+from models.messages import is_skip_answer
+
 T = TypeVar("T")
-
-_SKIP_CHARS = frozenset(".…")
-
-
-def is_skip_answer(text: str) -> bool:
-    """'...' (or '…', or any run of dots) alone: the model had nothing worth saying."""
-    stripped = text.strip()
-    return not stripped or set(stripped) <= _SKIP_CHARS
 
 
 class SkipAudioFilter(Generic[T]):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from models.describers.base import Intensity
+from models.messages import Intensity
 
 
 def scene_difference(previous: np.ndarray | None, current: np.ndarray) -> float:

@@ -15,7 +15,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Generic, TypeVar
 
-from serve_app.fanout import Broadcaster, Subscription
+from serve_app.http.broadcaster import Broadcaster, Subscription
 
 T = TypeVar("T")
 

@@ -16,7 +16,7 @@ from typing import Protocol
 
 import numpy as np
 
-from serve_app.pacing.latency_ema import LatencyEma
+from serve_app.sync.latency_ema import LatencyEma
 
 
 class DelayPolicy(Protocol):
