@@ -5,28 +5,18 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 
 from ray import serve
 
 from deployments.logs import send_to_serve_logs
 from serve_app.clock import SystemClock
 from serve_app.ingest.capture_loop import StreamCapture
-from serve_app.messages import DisplayFrame, IngestSnapshot, StreamState
+from serve_app.messages import DisplayFrame, IngestSnapshot, OpenResult, StreamState
 from serve_app.settings import ServiceSettings, StreamSettings
 from serve_app.sources.source_policy import SourcePolicy
 from serve_app.sources.source_spec import SourceError, parse_source
 
 log = logging.getLogger("ray.serve")
-
-
-@dataclass(frozen=True, slots=True)
-class OpenResult:
-    """Opening a source either works or says why not (a user error, not a replica crash)."""
-
-    ok: bool
-    error: str = ""
-    fps: float | None = None
 
 
 @serve.deployment

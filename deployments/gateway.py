@@ -6,7 +6,6 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,7 @@ from ray.serve.handle import DeploymentHandle
 
 from deployments.logs import send_to_serve_logs
 from models.messages import DescribeRequest, DescriberOutput, SpeechRequest, VoiceInput
-from serve_app.messages import IngestSnapshot, StreamEvent
+from serve_app.messages import IngestSnapshot, StreamEvent, StreamResult
 from serve_app.session.stream_session import StreamSession
 from serve_app.settings import (
     LIVE_STREAM_SETTINGS,
@@ -29,16 +28,6 @@ from serve_app.transcripts.recorder import record_transcript
 from serve_app.transcripts.store import TranscriptLine, TranscriptStore
 
 log = logging.getLogger("ray.serve")
-
-
-@dataclass(frozen=True, slots=True)
-class StreamResult:
-    """Creating or finding a stream: its description, or why not (status code + message)."""
-
-    ok: bool
-    info: dict[str, Any] | None = None
-    status_code: int = 200
-    error: str = ""
 
 
 class HandlePorts:

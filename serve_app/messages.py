@@ -13,10 +13,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
+
+from serve_app.speech.audio_format import OUTPUT_AUDIO
 
 
 class StreamState(StrEnum):
@@ -75,6 +77,25 @@ class IngestSnapshot:
     batch: WindowBatch | None
     state: StreamState
     detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class OpenResult:
+    """FrameIngest opening a source: it works, or says why not (a user error, not a crash)."""
+
+    ok: bool
+    error: str = ""
+    fps: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StreamResult:
+    """Creating or finding a stream: its description, or why not (status code + message)."""
+
+    ok: bool
+    info: dict[str, Any] | None = None
+    status_code: int = 200
+    error: str = ""
 
 
 class _Event(BaseModel):
@@ -147,17 +168,17 @@ class DelayChanged(_Event):
 
 
 class AudioChunk(_Event):
-    """Spoken commentary: mono 48 kHz int16 little-endian PCM."""
+    """Spoken commentary in the service's output format (``OUTPUT_AUDIO``)."""
 
     type: Literal["audio"] = "audio"
     cycle: int
     pcm: bytes = Field(repr=False)
     media_ts_s: float
-    sample_rate_hz: int = 48_000
+    sample_rate_hz: int = OUTPUT_AUDIO.rate_hz
 
     @property
     def duration_s(self) -> float:
-        return len(self.pcm) / 2 / self.sample_rate_hz
+        return OUTPUT_AUDIO.duration_s(len(self.pcm))
 
 
 StreamEvent = Annotated[

@@ -289,21 +289,17 @@ def load_reference_voice_16k(path: Path) -> np.ndarray:
     scipy rather than librosa: minicpmo-utils pins librosa==0.9.0, which predates numpy 2 (it
     still uses ``np.bool`` in places), and scipy is a dependency of the service anyway.
     """
-    from math import gcd
-
     import numpy as np
     from scipy.io import wavfile
-    from scipy.signal import resample_poly
+
+    from models.audio import resample
 
     rate, samples = wavfile.read(str(path))
     if np.issubdtype(samples.dtype, np.integer):  # PCM: scale to [-1, 1]
         info = np.iinfo(samples.dtype)
         samples = (samples.astype(np.float64) - (info.max + info.min + 1) / 2) / (info.max + 1)
     mono = samples.reshape(len(samples), -1).mean(axis=1)
-    if rate != 16_000:
-        common = gcd(int(rate), 16_000)
-        mono = resample_poly(mono, 16_000 // common, int(rate) // common)
-    return np.asarray(mono, dtype=np.float32)
+    return resample(mono, int(rate), 16_000)
 
 
 def attach_speech(

@@ -18,12 +18,11 @@ import ctypes
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from fractions import Fraction
 from typing import ClassVar
 
 import numpy as np
-from scipy.signal import resample_poly
 
+from models.audio import resample
 from models.messages import VOICE_SAMPLE_RATE_HZ, SpeechRequest, VoiceInput
 
 # --- values from espeak-ng's speak_lib.h -------------------------------------------------
@@ -202,10 +201,7 @@ def to_voice_rate(samples: np.ndarray, native_rate_hz: int) -> np.ndarray:
 
     The whole utterance is resampled at once: per-chunk resampling would click at the seams.
     """
-    audio = samples.astype(np.float32) / 32768.0
-    if native_rate_hz != VOICE_SAMPLE_RATE_HZ:
-        ratio = Fraction(VOICE_SAMPLE_RATE_HZ, native_rate_hz)  # 22050 -> 24000 is 160/147
-        audio = resample_poly(audio, ratio.numerator, ratio.denominator).astype(np.float32)
+    audio = resample(samples.astype(np.float32) / 32768.0, native_rate_hz, VOICE_SAMPLE_RATE_HZ)
     # The polyphase filter can overshoot a full-scale peak slightly; the contract is [-1, 1].
     return np.clip(audio, -1.0, 1.0)
 

@@ -20,6 +20,7 @@ from typing import Protocol
 
 import numpy as np
 
+from models.audio import PcmResampler
 from models.messages import (
     VOICE_SAMPLE_RATE_HZ,
     DescribeRequest,
@@ -50,7 +51,6 @@ from serve_app.prompt.wording import CommentaryPrompt
 from serve_app.session.event_log import EventLog
 from serve_app.settings import StreamSettings, SyncPolicy
 from serve_app.speech.audio_clock import AudioClock, AudioGate
-from serve_app.speech.pcm_resampler import PcmResampler
 from serve_app.speech.sentences import SentenceSplitter
 from serve_app.speech.skip_filter import SkipAudioFilter
 from serve_app.sync.delay_policy import DelayPolicy, EmaDelay, QuantileDelay

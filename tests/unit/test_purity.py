@@ -15,7 +15,7 @@ PURE_MODULES = [
     "serve_app.speech.audio_clock",
     "serve_app.speech.skip_filter",
     "serve_app.prompt.intensity",
-    "serve_app.speech.pcm_resampler",
+    "models.audio",
     "serve_app.sync.release_queue",
     "serve_app.speech.sentences",
     "serve_app.ingest.display_buffer",

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from scipy.signal import resample_poly
 
-from serve_app.speech.pcm_resampler import PcmResampler
+from models.audio import PcmResampler
 
 
 def tone(seconds: float, hz: float = 440.0, rate: int = 24_000) -> np.ndarray:

@@ -1,4 +1,7 @@
-"""PcmResampler: 24 kHz float voice output → 48 kHz mono int16, seamless across chunks.
+"""Changing an audio signal's sample rate: the one resampler, whole or chunk by chunk.
+
+:func:`resample` converts a whole signal (an utterance, a reference voice) in one go.
+:class:`PcmResampler` turns a voice's chunks into int16 PCM at the output rate as they come.
 
 ``scipy.signal.resample_poly`` filters each call's input as if it were zero outside it,
 which clicks at every join when chunks are resampled one by one. Here each call sees the
@@ -15,7 +18,18 @@ import numpy as np
 from scipy.signal import resample_poly
 
 
+def resample(samples: np.ndarray, in_rate_hz: int, out_rate_hz: int) -> np.ndarray:
+    """A whole mono signal at ``in_rate_hz`` → float32 at ``out_rate_hz`` (polyphase filter)."""
+    x = np.asarray(samples, dtype=np.float64).reshape(-1)
+    if in_rate_hz == out_rate_hz:
+        return x.astype(np.float32)
+    ratio = Fraction(out_rate_hz, in_rate_hz)  # e.g. 22050 → 24000 is 160/147
+    return resample_poly(x, ratio.numerator, ratio.denominator).astype(np.float32)
+
+
 class PcmResampler:
+    """Float chunks at ``in_rate_hz`` → int16 at a whole multiple of it, seamless across chunks."""
+
     def __init__(self, in_rate_hz: int = 24_000, out_rate_hz: int = 48_000) -> None:
         ratio = Fraction(out_rate_hz, in_rate_hz)
         self.up, self.down = ratio.numerator, ratio.denominator
@@ -40,7 +54,7 @@ class PcmResampler:
         if x.size == 0:
             return np.zeros(0, dtype=np.int16)
         joined = np.concatenate([self._tail, x])
-        y = resample_poly(joined, self.up, self.down)
+        y = resample_poly(joined, self.up, 1)
         c = self._context
         # Emit outputs for input positions [c, len − c): each has full context both sides.
         valid = y[c * self.up : (joined.size - c) * self.up]
