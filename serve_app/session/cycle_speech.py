@@ -1,0 +1,110 @@
+"""CycleSpeech: one cycle's speech, from the answer as it streams to scheduled 48 kHz audio.
+
+A text voice gets the answer sentence by sentence; a token voice gets the describer's speech
+tokens; a describer that makes its own waveform has it resampled. Everything is held back by
+the skip filter until the text cannot be the skip answer, then voiced in order by one task.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import AsyncIterator, Callable
+
+import numpy as np
+
+from models.audio import PcmResampler, resample
+from models.messages import VOICE_SAMPLE_RATE_HZ, SpeechRequest, SpeechTokens, VoiceInput, Waveform
+from serve_app.session.ports import SessionPorts
+from serve_app.speech.audio_format import OUTPUT_AUDIO
+from serve_app.speech.sentences import SentenceSplitter
+from serve_app.speech.skip_filter import SkipAudioFilter
+
+SpeechWork = SpeechRequest | np.ndarray  # a piece for the Vocoder, or audio already made
+
+
+class CycleSpeech:
+    def __init__(
+        self,
+        ports: SessionPorts,
+        stream_id: str,
+        utterance_id: str,
+        voice_input: VoiceInput | None,
+        describer_speaks: bool,
+        hold_chars: int,
+        publish: Callable[[np.ndarray], None],
+    ) -> None:
+        self._ports = ports
+        self._stream_id = stream_id
+        self._utterance_id = utterance_id
+        self._voice_input = voice_input
+        self._text_voice = voice_input is VoiceInput.TEXT and not describer_speaks
+        self._publish = publish  # int16 PCM at the output rate → scheduled for release
+        self._filter: SkipAudioFilter[SpeechWork] = SkipAudioFilter(hold_chars)
+        self._sentences = SentenceSplitter()
+        self._work: asyncio.Queue[SpeechWork | None] = asyncio.Queue()
+
+    # --- what the describer streams ---------------------------------------------------
+    def take_text(self, text: str) -> None:
+        self._queue(self._filter.add_text(text))
+        if self._text_voice:
+            for sentence in self._sentences.feed(text):
+                self._offer(self._text_request(sentence, final=False))
+
+    def take_tokens(self, output: SpeechTokens) -> None:
+        if self._voice_input is VoiceInput.TOKENS:
+            self._offer(
+                SpeechRequest(
+                    stream_id=self._stream_id,
+                    utterance_id=self._utterance_id,
+                    tokens=output.tokens,
+                    final=output.final,
+                )
+            )
+
+    def take_waveform(self, wave: Waveform) -> None:
+        samples = resample(wave.samples, wave.sample_rate_hz, VOICE_SAMPLE_RATE_HZ)
+        self._offer(samples)
+
+    def finish(self, skip: bool) -> None:
+        """The answer is complete: flush what was held (or drop it, for a skip) and end."""
+        if self._text_voice and not skip:
+            # Every utterance ends with a final piece, empty when the answer ended on a full
+            # stop: the voice (and the Vocoder's router) learn that it is over.
+            self._offer(self._text_request(self._sentences.rest(), final=True))
+        self._queue(self._filter.finish())
+        self._work.put_nowait(None)
+
+    # --- voicing ------------------------------------------------------------------------
+    async def run(self) -> None:
+        """Voice the released work in order and publish its audio as it comes."""
+        resampler = PcmResampler(VOICE_SAMPLE_RATE_HZ, OUTPUT_AUDIO.rate_hz)
+        spoke = False
+        pieces = 0
+        while (item := await self._work.get()) is not None:
+            if isinstance(item, np.ndarray):
+                chunks: AsyncIterator[np.ndarray] = _one(item)
+            else:
+                chunks = self._ports.synthesize(dataclasses.replace(item, piece=pieces))
+                pieces += 1
+            async for chunk in chunks:
+                spoke = spoke or chunk.size > 0
+                self._publish(resampler.process(chunk))
+        if spoke:  # the held-back tail; nothing at all for an answer that said nothing
+            self._publish(resampler.flush())
+
+    def _text_request(self, text: str, final: bool) -> SpeechRequest:
+        return SpeechRequest(
+            stream_id=self._stream_id, utterance_id=self._utterance_id, text=text, final=final
+        )
+
+    def _offer(self, item: SpeechWork) -> None:
+        self._queue(self._filter.add_speech(item))
+
+    def _queue(self, items: list[SpeechWork]) -> None:
+        for item in items:
+            self._work.put_nowait(item)
+
+
+async def _one(chunk: np.ndarray) -> AsyncIterator[np.ndarray]:
+    yield chunk

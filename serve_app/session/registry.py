@@ -1,0 +1,226 @@
+"""StreamRegistry: the service's streams by id, each a StreamSession; what StreamGateway serves.
+
+Creating a stream validates its settings, has FrameIngest open the source, then starts the
+session and a transcript recorder that follows its events. Deleting one stops the session
+first and lets the recorder store everything the session said, and only then do the stages
+forget the stream. Nothing here knows Ray: the gateway hands in the stages and the session
+ports over its handles, tests hand in fakes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+from pydantic import ValidationError
+
+from models.messages import VoiceInput
+from serve_app.clock import Clock, SystemClock
+from serve_app.messages import StreamEvent, StreamResult
+from serve_app.session.ports import SessionPorts
+from serve_app.session.stages import Stages
+from serve_app.session.stream_session import StreamSession
+from serve_app.settings import (
+    LIVE_STREAM_SETTINGS,
+    ServiceSettings,
+    StreamSettings,
+    describe_validation_error,
+)
+from serve_app.transcripts.recorder import record_transcript
+from serve_app.transcripts.store import TranscriptLine, TranscriptStore
+
+log = logging.getLogger(__name__)
+
+
+class StreamRegistry:
+    """Creates, serves and deletes streams.
+
+    ``voice_input`` and ``describer_speaks`` say how the chosen backends speak, for every
+    session; ``backend_info`` is only reported by :meth:`status`.
+    """
+
+    def __init__(
+        self,
+        settings: ServiceSettings,
+        stages: Stages,
+        ports: SessionPorts,
+        transcripts: TranscriptStore,
+        *,
+        voice_input: VoiceInput | None,
+        describer_speaks: bool,
+        backend_info: Mapping[str, Any] | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        self._settings = settings
+        self._defaults = settings.stream_defaults()
+        self._stages = stages
+        self._ports = ports
+        self._transcripts = transcripts
+        log.info("transcripts in %s", transcripts.path)
+        self._voice_input = voice_input
+        self._describer_speaks = describer_speaks
+        self._backend_info = dict(backend_info or {})
+        self._clock = clock or SystemClock()
+        self._sessions: dict[str, StreamSession] = {}
+        self._sources: dict[str, str] = {}
+        self._recorders: dict[str, asyncio.Task[None]] = {}
+        # Ids whose source is still being probed: no duplicate of one, and counted in the limit.
+        self._opening: set[str] = set()
+
+    async def start_default_stream(self) -> StreamResult | None:
+        """The operator's ``default_source`` as ``default_stream_id``; None when none is set."""
+        if not self._settings.default_source:
+            return None
+        result = await self.create_stream(
+            self._settings.default_stream_id, self._settings.default_source, None, trusted=True
+        )
+        if not result.ok:
+            log.error("default stream did not start: %s", result.error)
+        return result
+
+    def reconfigure(self, config: dict[str, Any]) -> None:
+        """Live settings for every stream and every stream to come (Serve's user_config).
+
+        Raises ValueError naming the offending field. Every copy is validated before any is
+        applied, so a change one stream's overrides refuse changes no stream.
+        """
+        defaults = self._settings.stream_defaults().with_live_changes(config)
+        changed = {
+            stream_id: session.settings.with_live_changes(config)
+            for stream_id, session in self._sessions.items()
+        }
+        self._defaults = defaults
+        for stream_id, settings in changed.items():
+            self._sessions[stream_id].apply_settings(settings)
+        log.info("live settings applied: %s", config)
+
+    async def create_stream(
+        self,
+        stream_id: str,
+        source: str,
+        overrides: dict[str, Any] | None,
+        trusted: bool = False,
+    ) -> StreamResult:
+        if stream_id in self._sessions or stream_id in self._opening:
+            return StreamResult(False, status_code=409, error=f"stream {stream_id!r} exists")
+        if len(self._sessions) + len(self._opening) >= self._settings.max_streams:
+            return StreamResult(
+                False,
+                status_code=429,
+                error=f"the service runs its limit of {self._settings.max_streams} streams "
+                "(MAX_STREAMS); delete one first",
+            )
+        self._opening.add(stream_id)
+        try:
+            return await self._open(stream_id, source, overrides, trusted)
+        finally:
+            self._opening.discard(stream_id)
+
+    async def _open(
+        self, stream_id: str, source: str, overrides: dict[str, Any] | None, trusted: bool
+    ) -> StreamResult:
+        try:
+            settings: StreamSettings = self._defaults.with_overrides(overrides)
+        except ValidationError as error:
+            return StreamResult(
+                False, status_code=422, error=describe_validation_error(error, "settings")
+            )
+        opened = await self._stages.ingest.open_stream(stream_id, source, settings, trusted)
+        if not opened.ok:
+            return StreamResult(False, status_code=422, error=opened.error)
+        # The session gives FrameIngest its display delay itself as it starts.
+        session = StreamSession(
+            stream_id,
+            settings,
+            self._ports,
+            self._voice_input,
+            self._describer_speaks,
+            clock=self._clock,
+        )
+        session.start()
+        self._sessions[stream_id] = session
+        self._recorders[stream_id] = asyncio.create_task(
+            record_transcript(stream_id, session.events, self._transcripts),
+            name=f"transcript-{stream_id}",
+        )
+        self._sources[stream_id] = source
+        log.info("stream %s: started from %s", stream_id, source)
+        return StreamResult(True, info=self._describe(stream_id), status_code=201)
+
+    async def delete_stream(self, stream_id: str) -> bool:
+        """Stop the stream and have every stage forget it; False when there is no such stream."""
+        session = self._sessions.pop(stream_id, None)
+        if session is None:
+            return False
+        self._sources.pop(stream_id, None)
+        started = self._clock.now()
+        await session.stop()  # releases what was held, then closes the event log
+        recorder = self._recorders.pop(stream_id, None)
+        if recorder is not None:
+            await recorder  # ends once it has stored everything the log held
+        stopped = self._clock.now()
+        # The three stages forget the stream independently: no need to wait in turn.
+        await asyncio.gather(
+            self._stages.ingest.close_stream(stream_id),
+            self._stages.commentator.close_stream(stream_id),
+            self._stages.vocoder.close_stream(stream_id),
+        )
+        log.info(
+            "stream %s: deleted in %.2f s (session %.2f s, stages %.2f s)",
+            stream_id,
+            self._clock.now() - started,
+            stopped - started,
+            self._clock.now() - stopped,
+        )
+        return True
+
+    async def ask(self, stream_id: str, question: str) -> AsyncIterator[str]:
+        """The answer to a question about the stream's current window, as it streams."""
+        session = self._sessions.get(stream_id)
+        if session is None:
+            return
+        async for piece in session.ask(question):
+            yield piece
+
+    async def transcript(self, stream_id: str) -> list[TranscriptLine] | None:
+        """Every line said on the stream, also once it is deleted; None: no such stream."""
+        lines = await asyncio.to_thread(self._transcripts.lines, stream_id)  # SQLite off-loop
+        if not lines and stream_id not in self._sessions:
+            return None
+        return lines
+
+    def session(self, stream_id: str) -> StreamSession | None:
+        """The stream's running session; None once it is deleted or if it never was."""
+        return self._sessions.get(stream_id)
+
+    def _describe(self, stream_id: str) -> dict[str, Any]:
+        session = self._sessions[stream_id]
+        return {"id": stream_id, "source": self._sources[stream_id], **session.status()}
+
+    def get_stream(self, stream_id: str) -> dict[str, Any] | None:
+        return self._describe(stream_id) if stream_id in self._sessions else None
+
+    def list_streams(self) -> list[dict[str, Any]]:
+        return [self._describe(stream_id) for stream_id in self._sessions]
+
+    async def follow(self, stream_id: str, after_seq: int | None) -> AsyncIterator[StreamEvent]:
+        """The stream's released events from after ``after_seq`` on, until it is deleted."""
+        session = self._sessions.get(stream_id)
+        if session is None:
+            return
+        async for event in session.events.follow(after_seq):
+            yield event
+
+    def events_since(self, stream_id: str, after_seq: int) -> list[StreamEvent]:
+        """The stream's logged events after ``after_seq`` (what a reconnecting client missed)."""
+        session = self._sessions.get(stream_id)
+        return session.events.since(after_seq) if session is not None else []
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "backend": self._backend_info,
+            "streams": self.list_streams(),
+            "live_settings": sorted(LIVE_STREAM_SETTINGS),
+        }
