@@ -10,6 +10,7 @@ from serve_app.settings import LIVE_STREAM_SETTINGS, load_settings
 ROOT = Path(__file__).resolve().parents[2]
 CONFIGS = [ROOT / "serve_config.yaml", *sorted((ROOT / "configs").glob("*.yaml"))]
 DEPLOYMENTS = {"Ingress", "StreamGateway", "FrameIngest", "Commentator", "Vocoder"}
+WEIGHT_PATHS = ("model_path", "hf_model_path", "tts_model_dir", "ref_audio_path")
 
 
 @pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.name)
@@ -30,3 +31,11 @@ def test_config_is_valid(path: Path) -> None:
         vocoder["autoscaling_config"]["max_replicas"]
         > vocoder["autoscaling_config"]["min_replicas"]
     )
+
+
+@pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.name)
+def test_config_points_at_weights_in_the_ignored_weights_folder(path: Path) -> None:
+    (application,) = yaml.safe_load(path.read_text())["applications"]
+    for name in WEIGHT_PATHS:
+        if name in application["args"]:
+            assert Path(application["args"][name]).parts[0] == "weights", (name, path.name)

@@ -1,4 +1,4 @@
-"""CycleSpeech: the answer is voiced piece by piece, a skip is never heard, audio comes at 48 kHz."""
+"""CycleSpeech: voiced piece by piece, a skip never heard, audio at the output rate."""
 
 import asyncio
 

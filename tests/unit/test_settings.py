@@ -1,5 +1,9 @@
+import ast
+from pathlib import Path
+
 import pytest
 
+import serve_app.settings
 from serve_app.settings import (
     LIVE_STREAM_SETTINGS,
     ServiceSettings,
@@ -7,6 +11,8 @@ from serve_app.settings import (
     StreamSettings,
     load_settings,
 )
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_defaults_are_the_original_systems() -> None:
@@ -66,12 +72,10 @@ def test_every_setting_has_a_description() -> None:
 
 
 def test_docs_settings_md_is_generated_from_the_model() -> None:
-    from pathlib import Path
+    from serve_app.settings.doc import render
 
-    from serve_app.settings_doc import render
-
-    doc = (Path(__file__).resolve().parents[2] / "docs" / "settings.md").read_text()
-    assert doc == render(), "run: python -m serve_app.settings_doc > docs/settings.md"
+    doc = (ROOT / "docs" / "settings.md").read_text()
+    assert doc == render(), "run: python -m serve_app.settings.doc > docs/settings.md"
     for name in ServiceSettings.model_fields:
         assert f"`{name.upper()}`" in doc
 
@@ -87,3 +91,55 @@ def test_live_changes_are_validated_like_any_setting() -> None:
         current.with_live_changes({"sync_policy": "sometimes"})
     with pytest.raises(ValueError, match="cannot change live"):
         current.with_live_changes({"frames_per_inference": 2})
+
+
+def test_no_overrides_leave_the_stream_settings_as_they_are() -> None:
+    defaults = StreamSettings()
+    assert defaults.with_overrides(None) is defaults
+    assert defaults.with_overrides({}) is defaults
+    assert defaults.with_live_changes({}) is defaults
+
+
+def test_overrides_that_break_a_cross_field_rule_are_refused() -> None:
+    with pytest.raises(ValueError, match="frames_per_inference"):
+        StreamSettings().with_overrides({"window_size": 2})
+    with pytest.raises(ValueError, match=r"user_config: \(model\): .*intensity_low_change"):
+        StreamSettings().with_live_changes({"intensity_low_change": 0.9})
+
+
+def test_default_weights_live_in_the_top_level_weights_folder(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in ("MODEL_PATH", "TTS_MODEL_DIR", "REF_AUDIO_PATH"):
+        monkeypatch.delenv(name, raising=False)
+    settings = load_settings({})
+    model = Path(settings.model_path)
+    assert model == Path("weights/MiniCPM-o-4_5-awq")
+    assert settings.resolved_tts_model_dir() == model / "assets" / "token2wav"
+    assert settings.resolved_ref_audio_path() == model / "assets" / "ref_audio.wav"
+    # Checkpoints are gigabytes: the folder they default to must never be committed.
+    assert "/weights/" in (ROOT / ".gitignore").read_text().splitlines()
+
+
+def _names_imported_from_settings(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    return {
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module == "serve_app.settings"
+        for alias in node.names
+    }
+
+
+def test_every_name_the_repo_imports_from_settings_is_exported() -> None:
+    folders = ("serve_app", "deployments", "models", "tests", "benchmarks")
+    imported = {
+        name
+        for folder in folders
+        for path in (ROOT / folder).rglob("*.py")
+        for name in _names_imported_from_settings(path)
+    }
+    assert imported, "the scan found no imports: did the package move?"
+    assert imported <= set(serve_app.settings.__all__)
+    for name in serve_app.settings.__all__:
+        assert getattr(serve_app.settings, name) is not None

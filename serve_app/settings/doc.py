@@ -1,6 +1,6 @@
 """Render docs/settings.md from the settings model, so the docs cannot drift from the code.
 
-Run ``python -m serve_app.settings_doc > docs/settings.md`` after changing a setting; a unit
+Run ``python -m serve_app.settings.doc > docs/settings.md`` after changing a setting; a unit
 test fails while the file is out of date.
 """
 
@@ -10,12 +10,13 @@ from enum import Enum
 
 from pydantic.fields import FieldInfo
 
-from serve_app.settings import LIVE_STREAM_SETTINGS, ServiceSettings, StreamSettings
+from serve_app.settings.service import ServiceSettings
+from serve_app.settings.stream import LIVE_STREAM_SETTINGS, StreamSettings
 
 HEADER = """# Settings
 
-Every knob of the service, generated from `serve_app/settings.py` (the one place settings
-live) by `python -m serve_app.settings_doc`.
+Every knob of the service, generated from `serve_app/settings/` (the one place settings
+live) by `python -m serve_app.settings.doc`.
 
 Where a value comes from, lowest precedence first:
 
