@@ -116,7 +116,7 @@ class ServiceSettings(StreamSettings, BaseSettings):
         ge=1.0,
         le=2.0,
         description="MiniCPM-o sampling (the model's own default). 1.0 halved a 40-token "
-        "cycle on an H100 (5.0 → 2.6 s): the remote code applies it in a Python loop.",
+        "cycle on a GPU (5.0 → 2.6 s): the remote code applies it in a Python loop.",
     )
     minicpmo_context_max_cycles: int = Field(
         8,

@@ -1,6 +1,6 @@
 """Opt-in: the real MiniCPM-o 4.5 on a real GPU. Skipped unless both are present.
 
-MODEL_PATH=models/MiniCPM-o-4_5-awq .venv/bin/python -m pytest tests/gpu -m gpu
+MODEL_PATH=weights/MiniCPM-o-4_5-awq .venv/bin/python -m pytest tests/gpu -m gpu
 """
 
 from __future__ import annotations
