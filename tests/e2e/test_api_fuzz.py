@@ -11,7 +11,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 
-from deployments.ingress import app
+from serve_app.http.api import openapi_document
 from tests.conftest import API_TOKEN
 from tests.support.serve_process import ServeProcess
 
@@ -19,7 +19,7 @@ AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
 
 pytestmark = pytest.mark.e2e
 
-schema = schemathesis.openapi.from_dict(app.openapi()).exclude(
+schema = schemathesis.openapi.from_dict(openapi_document()).exclude(
     path_regex=r"/(mjpeg|events|audio-stream(\.wav)?)$"
 )
 

@@ -1,0 +1,123 @@
+"""StreamHub: one stream's upstreams in one Ingress replica (video and events), shared by all
+its clients there; StreamHubs: the replica's hubs, one per stream that has clients.
+
+However many viewers a stream has, a replica asks the service for its frames once and its
+events once (:class:`SharedUpstream`), and gives each client its own bounded queue
+(:class:`Broadcaster`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Protocol
+
+from serve_app.http.broadcaster import Broadcaster, Overflow
+from serve_app.http.shared_upstream import RETRY_S, SharedUpstream
+from serve_app.messages import DisplayFrame, StreamEvent
+
+EVENT_QUEUE = 512  # events a slow SSE client may lag before it is dropped (and reconnects)
+
+
+class StreamFeeds(Protocol):
+    """Where a hub's upstreams come from.
+
+    Each call opens one long-lived feed. Closing the returned iterator (``aclose``) must
+    release the call upstream, or the callee keeps it, and its request slot, forever.
+    """
+
+    def display_frames(self, stream_id: str) -> AsyncIterator[DisplayFrame]:
+        """The stream's display frames at native rate, delayed for sync, until it is deleted."""
+        ...
+
+    def follow(self, stream_id: str, after_seq: int | None) -> AsyncIterator[StreamEvent]:
+        """The stream's events after ``after_seq`` (None: from now on), until it is deleted."""
+        ...
+
+
+async def _close(iterator: AsyncIterator[object]) -> None:
+    close = getattr(iterator, "aclose", None)
+    if close is not None:
+        await close()
+
+
+class StreamHub:
+    """One stream's shared video and event upstreams."""
+
+    def __init__(
+        self,
+        stream_id: str,
+        feeds: StreamFeeds,
+        frame_queue: int,
+        event_queue: int = EVENT_QUEUE,
+        retry_s: float = RETRY_S,
+    ) -> None:
+        self.stream_id = stream_id
+        self._feeds = feeds
+        self._last_event_seq: int | None = None
+        self.frames: SharedUpstream[DisplayFrame] = SharedUpstream(
+            f"stream {stream_id} video",
+            Broadcaster(frame_queue, Overflow.DROP_OLDEST),  # a viewer wants the newest picture
+            self._display_frames,
+            retry_s,
+        )
+        self.events: SharedUpstream[StreamEvent] = SharedUpstream(
+            f"stream {stream_id} events",
+            Broadcaster(event_queue, Overflow.DISCONNECT),  # no line lost: it reconnects
+            self._follow_events,
+            retry_s,
+        )
+
+    @property
+    def closed(self) -> bool:
+        """The stream ended (or was deleted): a new client needs a new hub."""
+        return self.frames.clients.closed or self.events.clients.closed
+
+    def _display_frames(self) -> AsyncIterator[DisplayFrame]:
+        return self._feeds.display_frames(self.stream_id)
+
+    async def _follow_events(self) -> AsyncIterator[StreamEvent]:
+        # After a broken upstream, resume after the last event relayed: nothing is lost.
+        events = self._feeds.follow(self.stream_id, self._last_event_seq)
+        try:
+            async for event in events:
+                self._last_event_seq = event.seq
+                yield event
+        finally:
+            await _close(events)
+
+    async def close(self) -> None:
+        await asyncio.gather(self.frames.close(), self.events.close())
+
+
+class StreamHubs:
+    """This replica's hubs by stream id."""
+
+    def __init__(
+        self,
+        feeds: StreamFeeds,
+        frame_queue: int,
+        event_queue: int = EVENT_QUEUE,
+        retry_s: float = RETRY_S,
+    ) -> None:
+        self._feeds = feeds
+        self._frame_queue = frame_queue
+        self._event_queue = event_queue
+        self._retry_s = retry_s
+        self._hubs: dict[str, StreamHub] = {}
+
+    def hub(self, stream_id: str) -> StreamHub:
+        """The stream's hub: the open one, or a new one (first client, or its stream ended)."""
+        hub = self._hubs.get(stream_id)
+        if hub is None or hub.closed:
+            hub = StreamHub(
+                stream_id, self._feeds, self._frame_queue, self._event_queue, self._retry_s
+            )
+            self._hubs[stream_id] = hub
+        return hub
+
+    async def close(self, stream_id: str) -> None:
+        """The stream was deleted: its clients end now and its upstreams are released."""
+        hub = self._hubs.pop(stream_id, None)
+        if hub is not None:
+            await hub.close()

@@ -1,0 +1,44 @@
+"""EventLog: numbered events, followers that see new ones, resuming, and a bounded memory."""
+
+import asyncio
+
+from serve_app.messages import CommentaryText
+from serve_app.session.event_log import EventLog
+
+
+def text(t: str) -> CommentaryText:
+    return CommentaryText(stream_id="s", cycle=1, text=t, media_ts_s=0.0)
+
+
+async def test_events_get_sequence_numbers_and_followers_see_new_ones() -> None:
+    log = EventLog()
+    log.append(text("old"))
+    seen: list[str] = []
+
+    async def follow() -> None:
+        async for event in log.follow():
+            seen.append(event.text)
+
+    task = asyncio.create_task(follow())
+    await asyncio.sleep(0)
+    log.append(text("a"))
+    log.append(text("b"))
+    log.close()
+    await asyncio.wait_for(task, 1)
+    assert seen == ["a", "b"]
+    assert log.last_seq == 2
+
+
+async def test_a_reconnecting_follower_gets_what_it_missed() -> None:
+    log = EventLog()
+    for t in "abc":
+        log.append(text(t))
+    log.close()
+    assert [e.text async for e in log.follow(after_seq=0)] == ["b", "c"]
+
+
+async def test_log_is_bounded() -> None:
+    log = EventLog(keep=3)
+    for i in range(10):
+        log.append(text(str(i)))
+    assert [e.text for e in log.since(-1)] == ["7", "8", "9"]
