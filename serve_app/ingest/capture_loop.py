@@ -71,7 +71,9 @@ class StreamCapture:
         self.window = InferenceWindow(
             settings.window_size, settings.frames_per_inference, settings.frame_stride
         )
-        self.display_delay_s = settings.stream_delay_init_s
+        # The stream's session owns the display delay and sets it as it starts; until then
+        # (and for a capture without a session) frames are due as they are captured.
+        self.display_delay_s = 0.0
         self.state = StreamState.STARTING
         self.state_detail = ""
         self.fps: float | None = None
