@@ -5,8 +5,9 @@ Runs on the lent GPU machine (no Ray there): builds a model directory from the p
 modeling_navit_siglip.py, utils.py, tokenizer files; kept in an ignored folder, never committed)
 and a config.json written here from the published sizes (below), initialises every weight at
 random in bf16, saves it with ``save_pretrained``, then loads it back through the project's own
-``load_minicpmo(ServiceSettings(...))`` exactly as a user's directory would be loaded, and drives
-:class:`MiniCPMODescriber` with real frames of the demo clip (``--frames``: JPEG files).
+``load_minicpmo`` (options mapped from ``ServiceSettings`` as the service maps them) exactly as
+a user's directory would be loaded, and drives :class:`MiniCPMODescriber` with real frames of the
+demo clip (``--frames``: JPEG files).
 
 The words are noise; shapes, caches, kernels, timings and memory are real. Answer length is fixed
 by ``max_new_tokens``: ``streaming_generate`` has no ``min_new_tokens``, but random weights put
@@ -293,7 +294,7 @@ def build_model_dir(code: Path, model_dir: Path, *, tiny: bool, device: str, log
             shutil.copy(f, model_dir / f.name)
     (model_dir / "config.json").write_text(json.dumps(model_config(tiny), indent=2))
     t0 = time.perf_counter()
-    from models.loading.minicpmo_loader import optional_remote_imports
+    from models.loading.remote_code import optional_remote_imports
 
     with optional_remote_imports():
         config = AutoConfig.from_pretrained(str(model_dir), trust_remote_code=True)
@@ -793,6 +794,7 @@ def main() -> None:
     if not args.skip_build:
         build_model_dir(args.code, args.model_dir, tiny=args.tiny, device=args.device, log=log)
 
+    from deployments.engine_factory import minicpmo_load_options
     from models.describers.minicpmo import MiniCPMODescriber, MiniCPMOOptions
     from models.loading.minicpmo_loader import load_minicpmo
     from models.messages import Intensity
@@ -809,7 +811,9 @@ def main() -> None:
         Intensity.NORMAL
     )
     t0 = time.perf_counter()
-    model = memory_phase("load_with_tts_head", log, lambda: load_minicpmo(settings))
+    model = memory_phase(
+        "load_with_tts_head", log, lambda: load_minicpmo(minicpmo_load_options(settings))
+    )
     log.data["load"] = {
         "load_s": round(time.perf_counter() - t0, 2),
         "dtype": str(next(model.llm.parameters()).dtype),
@@ -937,7 +941,9 @@ def main() -> None:
                 )
                 t0 = time.perf_counter()
                 awq_model = memory_phase(
-                    "awq_load_text_only", log, lambda: load_minicpmo(awq_settings)
+                    "awq_load_text_only",
+                    log,
+                    lambda: load_minicpmo(minicpmo_load_options(awq_settings)),
                 )
                 awq_log["load_s"] = round(time.perf_counter() - t0, 1)
                 awq_log["dtype"] = str(awq_model.llm.lm_head.weight.dtype)

@@ -49,14 +49,13 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from benchmarks.gpu_minicpmo import model_config, percentile  # noqa: E402
-from models.describers.base import TimedFrame  # noqa: E402
 from models.describers.minicpmo_vllm import (  # noqa: E402
     MiniCPMOSampling,
     MiniCPMOVllmDescriber,
     VllmApi,
 )
 from models.loading.vllm_engine import VllmEngineOptions, start_engine  # noqa: E402
-from models.messages import DescribeRequest, Intensity, TextDelta  # noqa: E402
+from models.messages import DescribeRequest, Intensity, TextDelta, TimedFrame  # noqa: E402
 
 FRAMES = 4
 NEW_TOKENS = 40

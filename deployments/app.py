@@ -16,14 +16,18 @@ from ray.serve import Application
 from ray.serve.config import RequestRouterConfig
 
 from deployments.commentator import Commentator
-from deployments.engine_factory import check_can_start, choose_backends, gpu_present
+from deployments.engine_factory import (
+    BackendChoice,
+    check_can_start,
+    choose_backends,
+    gpu_present,
+)
 from deployments.frame_ingest import FrameIngest
 from deployments.gateway import StreamGateway
 from deployments.ingress import Ingress
 from deployments.vocoder import Vocoder
-from models.messages import VoiceInput
 from serve_app.http.access import AccessPolicy
-from serve_app.settings import ServiceSettings, SettingsError, VoiceBackend, load_settings
+from serve_app.settings import ServiceSettings, SettingsError, load_settings
 
 log = logging.getLogger("ray.serve")
 
@@ -36,17 +40,15 @@ GATEWAY_MAX_ONGOING = 1000
 INGEST_MAX_ONGOING = 1000
 
 
-def backend_info(settings: ServiceSettings, gpu_available: bool) -> dict[str, Any]:
-    choice = choose_backends(settings, gpu_available)
+def backend_info(choice: BackendChoice, gpu_available: bool) -> dict[str, Any]:
+    """The choice as /api/status shows it; the gateway reads voice_input and describer_speaks."""
     return {
         "describer": str(choice.describer),
         "voice": str(choice.voice),
         "reason": choice.reason,
         "gpu": gpu_available,
-        "voice_input": str(
-            VoiceInput.TOKENS if choice.voice is VoiceBackend.TOKEN2WAV else VoiceInput.TEXT
-        ),
-        "describer_speaks": choice.speaks,
+        "voice_input": str(choice.voice_input),
+        "describer_speaks": choice.describer_speaks,
     }
 
 
@@ -65,12 +67,10 @@ def build_graph(settings: ServiceSettings, gpu_available: bool) -> Application:
         check_can_start(settings, choice, gpu_available)
     except ValueError as error:  # ModelDirError too: a config error, before anything deploys
         raise SettingsError(str(error)) from None
-    info = backend_info(settings, gpu_available)
+    info = backend_info(choice, gpu_available)
     log.info("backend: %s describer, %s voice (%s)", choice.describer, choice.voice, choice.reason)
     commentator_gpus = settings.commentator_num_gpus if choice.wants_gpu and gpu_available else 0
-    vocoder_gpus = (
-        settings.vocoder_num_gpus if choice.voice is VoiceBackend.TOKEN2WAV and gpu_available else 0
-    )
+    vocoder_gpus = settings.vocoder_num_gpus if choice.voice_wants_gpu and gpu_available else 0
     # num_cpus 0–0.5 everywhere: each deployment otherwise reserves a whole CPU and five of
     # them never fit a 2-core machine (they sit DEPLOYING forever, silently).
     ingest = FrameIngest.options(
@@ -79,14 +79,14 @@ def build_graph(settings: ServiceSettings, gpu_available: bool) -> Application:
     commentator = Commentator.options(
         ray_actor_options={"num_cpus": 0.25, "num_gpus": commentator_gpus},
         max_ongoing_requests=settings.max_streams + 4,  # a cycle per stream, plus questions
-    ).bind(settings, choice.describer)
+    ).bind(settings, choice)
     vocoder = Vocoder.options(
         ray_actor_options={"num_cpus": 0.1, "num_gpus": vocoder_gpus},
         # An utterance's pieces share the vocoder's caches: they must stay on one replica.
         request_router_config=RequestRouterConfig(
             request_router_class="deployments.vocoder_router:UtteranceAffinityRouter"
         ),
-    ).bind(settings, choice.voice)
+    ).bind(settings, choice)
     gateway = StreamGateway.options(
         ray_actor_options={"num_cpus": 0.1}, max_ongoing_requests=GATEWAY_MAX_ONGOING
     ).bind(settings, ingest, commentator, vocoder, info)

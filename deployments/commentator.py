@@ -7,24 +7,24 @@ from collections.abc import AsyncIterator
 
 from ray import serve
 
-from deployments.engine_factory import build_describer
+from deployments.engine_factory import BackendChoice, build_describer
 from deployments.logs import send_to_serve_logs
 from deployments.threaded_iter import iterate_in_thread
 from models.describers.base import AsyncDescriber
 from models.messages import DescribeRequest, DescriberOutput
-from serve_app.settings import Backend, ServiceSettings
+from serve_app.settings import ServiceSettings
 
 log = logging.getLogger("ray.serve")
 
 
 @serve.deployment
 class Commentator:
-    def __init__(self, settings: ServiceSettings, backend: Backend) -> None:
+    def __init__(self, settings: ServiceSettings, choice: BackendChoice) -> None:
         send_to_serve_logs(settings.log_level)
-        log.info("Commentator: loading the %s describer", backend)
-        self._describer = build_describer(settings, backend)
-        self._backend = backend
-        log.info("Commentator: %s describer ready", backend)
+        log.info("Commentator: loading the %s describer", choice.describer)
+        self._describer = build_describer(settings, choice.describer)
+        self._choice = choice
+        log.info("Commentator: %s describer ready", choice.describer)
 
     async def describe(self, request: DescribeRequest) -> AsyncIterator[DescriberOutput]:
         describer = self._describer
@@ -44,4 +44,5 @@ class Commentator:
             await self._describer.check_health()
 
     async def info(self) -> dict[str, object]:
-        return {"backend": str(self._backend), "emits_speech": self._describer.emits_speech}
+        choice = self._choice
+        return {"backend": str(choice.describer), "emits_speech": choice.describer_speaks}

@@ -1,19 +1,23 @@
-"""Which engines to run: the backend choice, and building the chosen describer and voice.
+"""Which engines to run, what they can do, and building them from the settings.
 
-This is the one place that knows every backend; deployments ask it for "the describer" and
-"the voice" and stay ignorant of which ones they got.
+The one place that knows every backend. The two tables below are the only statement of what
+each engine can do; the builder reads them through :class:`BackendChoice` and passes the
+choice on. Engines never see the settings: each gets plain options mapped here.
 """
 
 from __future__ import annotations
 
 import importlib
-import logging
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from models.describers.base import AsyncDescriber, Describer
+from models.loading.minicpmo_loader import MiniCPMOLoadOptions
+from models.loading.token2wav_assets import Token2wavOptions
+from models.loading.vllm_engine import VllmEngineOptions
+from models.messages import VoiceInput
 from models.voices.base import Voice
 from serve_app.settings import (
     MAX_FRAMES_PER_INFERENCE,
@@ -23,21 +27,47 @@ from serve_app.settings import (
     VoiceBackend,
 )
 
-log = logging.getLogger(__name__)
+
+@dataclass(frozen=True, slots=True)
+class DescriberTraits:
+    wants_gpu: bool  # runs on a GPU when there is one
+    speaks: bool  # makes its own speech tokens or audio (MiniCPM-o's TTS head)
+
+
+# MiniCPM-o is listed per engine: vLLM returns text only, its own voice needs the remote code.
+DESCRIBER_TRAITS: dict[Backend | MiniCPMOEngine, DescriberTraits] = {
+    Backend.EMBEDDED: DescriberTraits(wants_gpu=False, speaks=False),
+    Backend.SYNTHETIC: DescriberTraits(wants_gpu=False, speaks=False),
+    Backend.HF: DescriberTraits(wants_gpu=True, speaks=False),
+    MiniCPMOEngine.VLLM: DescriberTraits(wants_gpu=True, speaks=False),
+    MiniCPMOEngine.REMOTE_CODE: DescriberTraits(wants_gpu=True, speaks=True),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class VoiceTraits:
+    takes: VoiceInput
+    wants_gpu: bool
+
+
+VOICE_TRAITS: dict[VoiceBackend, VoiceTraits] = {
+    VoiceBackend.ESPEAK: VoiceTraits(VoiceInput.TEXT, wants_gpu=False),
+    VoiceBackend.TOKEN2WAV: VoiceTraits(VoiceInput.TOKENS, wants_gpu=True),
+    VoiceBackend.SYNTHETIC: VoiceTraits(VoiceInput.TEXT, wants_gpu=False),
+}
 
 
 @dataclass(frozen=True, slots=True)
 class BackendChoice:
+    """The engines this service runs and what they can do, decided once by the builder."""
+
     describer: Backend
     voice: VoiceBackend
     reason: str
-
-    speaks: bool = False  # the describer makes its own speech (MiniCPM-o's TTS head)
-
-    @property
-    def wants_gpu(self) -> bool:
-        """Runs on a GPU when there is one (the builder asks for none otherwise)."""
-        return self.describer in (Backend.MINICPMO, Backend.HF)
+    wants_gpu: bool  # the describer runs on a GPU when there is one
+    describer_speaks: bool  # the describer makes its own speech (MiniCPM-o's TTS head)
+    voice_input: VoiceInput  # what the voice takes: answer text, or the describer's tokens
+    voice_wants_gpu: bool
 
 
 def gpu_present() -> bool:
@@ -45,29 +75,25 @@ def gpu_present() -> bool:
     return shutil.which("nvidia-smi") is not None and Path("/dev/nvidiactl").exists()
 
 
-def model_dir_present(model_path: str) -> bool:
-    return (Path(model_path) / "config.json").is_file()
-
-
 def choose_backends(settings: ServiceSettings, gpu_available: bool) -> BackendChoice:
     """Resolve ``auto``: MiniCPM-o when a GPU and a model directory are present."""
-    describer = settings.backend
-    reason = f"backend set to {describer}"
+    describer, reason = settings.backend, f"backend set to {settings.backend}"
     if describer is Backend.AUTO:
-        if gpu_available and model_dir_present(settings.model_path):
+        if gpu_available and (Path(settings.model_path) / "config.json").is_file():
             describer, reason = Backend.MINICPMO, f"GPU found and model at {settings.model_path}"
         else:
             missing = "no GPU" if not gpu_available else f"no model at {settings.model_path}"
             describer, reason = Backend.EMBEDDED, f"auto: {missing}, using the embedded describer"
-    # vLLM returns text only; MiniCPM-o's own voice needs the remote-code engine.
-    speaks = (
-        describer is Backend.MINICPMO and settings.minicpmo_engine is MiniCPMOEngine.REMOTE_CODE
-    )
+    key = settings.minicpmo_engine if describer is Backend.MINICPMO else describer
+    traits = DESCRIBER_TRAITS[key]
     voice = settings.voice
     if voice is VoiceBackend.AUTO:
-        uses_tokens = speaks and not settings.tts_in_process
+        uses_tokens = traits.speaks and not settings.tts_in_process
         voice = VoiceBackend.TOKEN2WAV if uses_tokens else VoiceBackend.ESPEAK
-    return BackendChoice(describer, voice, reason, speaks)
+    heard = VOICE_TRAITS[voice]
+    return BackendChoice(
+        describer, voice, reason, traits.wants_gpu, traits.speaks, heard.takes, heard.wants_gpu
+    )
 
 
 def check_can_start(settings: ServiceSettings, choice: BackendChoice, gpu_available: bool) -> None:
@@ -99,9 +125,7 @@ def import_object(path: str) -> Any:
         raise ValueError(f"cannot import {path!r}: {error}") from None
 
 
-def vllm_engine_options(settings: ServiceSettings) -> Any:
-    from models.loading.vllm_engine import VllmEngineOptions
-
+def vllm_engine_options(settings: ServiceSettings) -> VllmEngineOptions:
     return VllmEngineOptions(
         model_path=settings.model_path,
         max_model_len=settings.vllm_max_model_len,
@@ -110,6 +134,25 @@ def vllm_engine_options(settings: ServiceSettings) -> Any:
         # Per-stream settings may raise frames_per_inference up to its bound.
         images_per_prompt=MAX_FRAMES_PER_INFERENCE,
         renderer_threads=settings.vllm_renderer_threads,
+    )
+
+
+def token2wav_options(settings: ServiceSettings) -> Token2wavOptions:
+    return Token2wavOptions(
+        tts_model_dir=settings.resolved_tts_model_dir(),
+        ref_audio_path=settings.resolved_ref_audio_path(),
+        float16=settings.tts_float16,
+        model_path=settings.model_path,
+    )
+
+
+def minicpmo_load_options(settings: ServiceSettings) -> MiniCPMOLoadOptions:
+    return MiniCPMOLoadOptions(
+        model_path=settings.model_path,
+        token2wav=token2wav_options(settings),
+        attn_implementation=settings.attn_implementation,
+        speech=settings.enable_tts,
+        vocoder_in_process=settings.tts_in_process,
     )
 
 
@@ -130,6 +173,22 @@ def build_vllm_describer(settings: ServiceSettings) -> AsyncDescriber:
         sampling=MiniCPMOSampling(repetition_penalty=settings.minicpmo_repetition_penalty),
         context_max_cycles=settings.minicpmo_context_max_cycles,
         context_max_tokens=settings.minicpmo_context_max_tokens,
+    )
+
+
+def build_remote_code_describer(settings: ServiceSettings) -> Describer:
+    from models.describers.minicpmo import MiniCPMODescriber, MiniCPMOOptions
+    from models.loading.minicpmo_loader import load_minicpmo
+
+    loader = import_object(settings.minicpmo_loader) if settings.minicpmo_loader else load_minicpmo
+    return MiniCPMODescriber(
+        loader(minicpmo_load_options(settings)),
+        in_process_audio=settings.tts_in_process,
+        options=MiniCPMOOptions(
+            repetition_penalty=settings.minicpmo_repetition_penalty,
+            context_max_cycles=settings.minicpmo_context_max_cycles,
+            context_max_tokens=settings.minicpmo_context_max_tokens,
+        ),
     )
 
 
@@ -154,21 +213,7 @@ def build_describer(settings: ServiceSettings, backend: Backend) -> Describer | 
     if backend is Backend.MINICPMO and settings.minicpmo_engine is MiniCPMOEngine.VLLM:
         return build_vllm_describer(settings)
     if backend is Backend.MINICPMO:
-        from models.describers.minicpmo import MiniCPMODescriber, MiniCPMOOptions
-        from models.loading.minicpmo_loader import load_minicpmo
-
-        loader = (
-            import_object(settings.minicpmo_loader) if settings.minicpmo_loader else load_minicpmo
-        )
-        return MiniCPMODescriber(
-            loader(settings),
-            in_process_audio=settings.tts_in_process,
-            options=MiniCPMOOptions(
-                repetition_penalty=settings.minicpmo_repetition_penalty,
-                context_max_cycles=settings.minicpmo_context_max_cycles,
-                context_max_tokens=settings.minicpmo_context_max_tokens,
-            ),
-        )
+        return build_remote_code_describer(settings)
     raise ValueError(f"backend {backend} must be resolved before building")
 
 
@@ -178,13 +223,12 @@ def build_voice(settings: ServiceSettings, voice: VoiceBackend) -> Voice:
 
         return EspeakVoice(voice=settings.language)
     if voice is VoiceBackend.TOKEN2WAV:
-        from models.voices.token2wav import Token2wavVoice
+        from models.voices.token2wav import Token2wavVoice, build_token2wav
 
+        factory = build_token2wav
         if settings.token2wav_factory:
-            return Token2wavVoice.from_settings(
-                settings, factory=import_object(settings.token2wav_factory)
-            )
-        return Token2wavVoice.from_settings(settings)
+            factory = import_object(settings.token2wav_factory)
+        return Token2wavVoice.from_options(token2wav_options(settings), factory=factory)
     if voice is VoiceBackend.SYNTHETIC:
         from models.voices.synthetic import SyntheticVoice
 

@@ -8,24 +8,24 @@ from collections.abc import AsyncIterator
 import numpy as np
 from ray import serve
 
-from deployments.engine_factory import build_voice
+from deployments.engine_factory import BackendChoice, build_voice
 from deployments.logs import send_to_serve_logs
 from deployments.threaded_iter import iterate_in_thread
 from models.messages import SpeechRequest
 from models.voices.utterance_ledger import UtteranceLedger
-from serve_app.settings import ServiceSettings, VoiceBackend
+from serve_app.settings import ServiceSettings
 
 log = logging.getLogger("ray.serve")
 
 
 @serve.deployment
 class Vocoder:
-    def __init__(self, settings: ServiceSettings, voice: VoiceBackend) -> None:
+    def __init__(self, settings: ServiceSettings, choice: BackendChoice) -> None:
         send_to_serve_logs(settings.log_level)
-        self._voice = build_voice(settings, voice)
-        self._name = voice
+        self._voice = build_voice(settings, choice.voice)
+        self._choice = choice
         self._ledger = UtteranceLedger()
-        log.info("Vocoder: %s voice ready", voice)
+        log.info("Vocoder: %s voice ready", choice.voice)
 
     async def synthesize(self, request: SpeechRequest) -> AsyncIterator[np.ndarray]:
         if not self._ledger.admit(request):
@@ -43,4 +43,4 @@ class Vocoder:
         self._voice.close_stream(stream_id)
 
     async def info(self) -> dict[str, object]:
-        return {"voice": str(self._name), "accepts": str(self._voice.accepts)}
+        return {"voice": str(self._choice.voice), "accepts": str(self._choice.voice_input)}

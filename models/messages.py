@@ -13,6 +13,11 @@ from enum import StrEnum
 
 import numpy as np
 
+from models.speech_tokens import TOKEN2WAV_SAMPLE_RATE_HZ
+
+VOICE_SAMPLE_RATE_HZ = TOKEN2WAV_SAMPLE_RATE_HZ
+"""Every voice returns audio at this rate: Token2wav's native rate, so it is the contract."""
+
 SKIP_ANSWER = "..."
 """What a describer answers when nothing worth saying happened. It is never spoken."""
 
@@ -72,7 +77,7 @@ class TextDelta:
 
 @dataclass(frozen=True, slots=True)
 class SpeechTokens:
-    """Speech tokens from a TTS head (S3 codes, 25 per second; 4218 is silence).
+    """Speech tokens from a TTS head: S3 codes (rate, silence id: models/speech_tokens.py).
 
     ``final`` marks the last chunk of the answer; it may carry no tokens.
     """
@@ -86,17 +91,15 @@ class Waveform:
     """Audio made in-process by the describer itself: mono float32 at ``sample_rate_hz``."""
 
     samples: np.ndarray = field(repr=False)
-    sample_rate_hz: int = 24_000
+    sample_rate_hz: int = VOICE_SAMPLE_RATE_HZ
 
 
 DescriberOutput = TextDelta | SpeechTokens | Waveform
 
 
-VOICE_SAMPLE_RATE_HZ = 24_000
-"""Every voice returns audio at this rate: Token2wav's native rate, so it is the contract."""
-
-
 class VoiceInput(StrEnum):
+    """What a voice takes: answer text, or the describer's speech tokens."""
+
     TEXT = "text"
     TOKENS = "tokens"
 
@@ -105,7 +108,8 @@ class VoiceInput(StrEnum):
 class SpeechRequest:
     """A piece of one utterance to synthesise.
 
-    Exactly one of ``text`` and ``tokens`` is set, matching the voice's ``accepts``.
+    Exactly one of ``text`` and ``tokens`` is set, matching the backend choice's
+    ``voice_input``.
     ``utterance_id`` groups the pieces of one answer and ``piece`` numbers them from 0;
     ``final`` marks the last piece, after which the voice flushes whatever it still holds
     for the stream.

@@ -19,13 +19,14 @@ class Describer(Protocol):
 
     ``describe`` is a blocking generator (callers run it off the event loop). While
     streaming it yields :class:`TextDelta` pieces in order and, when ``request.speech`` is
-    set and ``emits_speech`` is true, :class:`SpeechTokens` or :class:`Waveform` chunks
-    interleaved with them. It ends when the answer is complete; the skip answer is the
-    text ``"..."`` alone. On failure it raises; a partial answer already yielded stands.
+    set and the engine has its own speech head, :class:`SpeechTokens` or :class:`Waveform`
+    chunks interleaved with them. Whether it has one belongs to the backend choice
+    (deployments/engine_factory.py), decided before any engine is built. It ends when the
+    answer is complete; the skip answer is the text ``"..."`` alone. On failure it raises; a
+    partial answer already yielded stands.
     """
 
     name: str
-    emits_speech: bool
 
     def describe(self, request: DescribeRequest) -> Iterator[DescriberOutput]: ...
 
@@ -45,7 +46,6 @@ class AsyncDescriber(Protocol):
     """
 
     name: str
-    emits_speech: bool
 
     def describe_async(self, request: DescribeRequest) -> AsyncIterator[DescriberOutput]: ...
 

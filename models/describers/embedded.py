@@ -33,7 +33,6 @@ from models.messages import SKIP_ANSWER, DescribeRequest, DescriberOutput, TextD
 
 class EmbeddedDescriber:
     name = "embedded"
-    emits_speech = False
 
     def __init__(
         self,

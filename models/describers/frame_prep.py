@@ -19,6 +19,9 @@ from PIL import Image
 SLICE_SIDE_PX = 448
 """MiniCPM-o's ``scale_resolution`` (preprocessor_config.json): one slice covers 448² pixels."""
 
+TOKENS_PER_FRAME = 64
+"""Image tokens one frame costs: the resampler's query_num, one slice at ``max_slice_nums=1``."""
+
 
 def fit_within_area(width: int, height: int, max_area: int) -> tuple[int, int]:
     """The largest size of the same aspect ratio whose area is at most ``max_area``."""

@@ -72,7 +72,6 @@ class HfVlmDescriber:
     """
 
     name = "hf"
-    emits_speech = False
 
     def __init__(
         self,

@@ -28,14 +28,13 @@ from typing import Any
 
 from models.describers.answer_text import TERMINATORS, AnswerText
 from models.describers.conversation import ConversationHistory, Turn
-from models.describers.frame_prep import SLICE_SIDE_PX, decode_frames
+from models.describers.frame_prep import SLICE_SIDE_PX, TOKENS_PER_FRAME, decode_frames
 from models.messages import DescribeRequest, DescriberOutput, TextDelta
 
 log = logging.getLogger(__name__)
 
 IMAGE_PLACEHOLDER = "(<image>./</image>)"
 """What vLLM's MiniCPM-V/O processor replaces with one image's tokens (one per frame)."""
-TOKENS_PER_FRAME = 64  # the resampler's query_num: one slice per frame at max_slice_nums=1
 PROMPT_OVERHEAD_TOKENS = 64  # chat-template markers around a turn, for the room estimate
 
 
@@ -90,7 +89,6 @@ class MiniCPMOVllmDescriber:
     """AsyncDescriber over a started ``AsyncLLM`` (or a stand-in of the same shape)."""
 
     name = "minicpmo"
-    emits_speech = False
 
     def __init__(
         self,

@@ -18,7 +18,6 @@ from models.messages import DescribeRequest, DescriberOutput, TextDelta
 
 class SyntheticDescriber:
     name = "synthetic"
-    emits_speech = False
 
     def __init__(
         self,

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from models.loading.minicpmo_loader import describe_config, patched_quantization_config
+from models.loading.minicpmo_config import describe_config, patched_quantization_config
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""What a voice must do: text or speech tokens in, 24 kHz float32 audio chunks out."""
+"""What a voice must do: text or speech tokens in, float32 audio chunks at the voice rate out."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from models.messages import SpeechRequest, VoiceInput
+from models.messages import SpeechRequest
 
 
 @runtime_checkable
@@ -16,11 +16,13 @@ class Voice(Protocol):
 
     ``synthesize`` is a blocking generator of mono float32 numpy arrays at
     :data:`VOICE_SAMPLE_RATE_HZ`, values in [-1, 1], in playback order. It may yield nothing
-    for a piece (a token voice buffers until it has enough tokens). It raises on failure.
+    for a piece (a token voice buffers until it has enough tokens). It raises on failure, and
+    on a request of the kind it does not take (text to a token voice). Which kind that is
+    belongs to the backend choice (deployments/engine_factory.py), decided before any engine
+    is built, so the engine does not restate it.
     """
 
     name: str
-    accepts: VoiceInput
 
     def synthesize(self, request: SpeechRequest) -> Iterator[np.ndarray]: ...
 

@@ -23,7 +23,7 @@ from typing import ClassVar
 import numpy as np
 
 from models.audio import resample
-from models.messages import VOICE_SAMPLE_RATE_HZ, SpeechRequest, VoiceInput
+from models.messages import VOICE_SAMPLE_RATE_HZ, SpeechRequest
 
 # --- values from espeak-ng's speak_lib.h -------------------------------------------------
 AUDIO_OUTPUT_SYNCHRONOUS = 2
@@ -215,7 +215,6 @@ class EspeakVoice:
     """
 
     name = "espeak"
-    accepts = VoiceInput.TEXT
 
     def __init__(
         self,

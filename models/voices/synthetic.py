@@ -14,14 +14,13 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
-from models.messages import VOICE_SAMPLE_RATE_HZ, SpeechRequest, VoiceInput
+from models.messages import VOICE_SAMPLE_RATE_HZ, SpeechRequest
 
 SECONDS_PER_WORD = 0.3
 
 
 class SyntheticVoice:
     name = "synthetic"
-    accepts = VoiceInput.TEXT
 
     def __init__(
         self,

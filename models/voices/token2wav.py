@@ -1,12 +1,9 @@
 """Token2wavVoice: MiniCPM-o's speech tokens to 24 kHz audio, many streams on one vocoder.
 
 Wraps ``stepaudio2.Token2wav`` (minicpmo-utils, src/stepaudio2/token2wav.py; line numbers
-below are 1.0.7's, "T2W l.N", with 1.0.5/1.0.6 noted where they differ). The buffer protocol
-is the model's own (OpenBMB/MiniCPM-o-Demo@28b60cf MiniCPMO45/modeling_minicpmo.py
-l.2231-2290): the buffer starts with three silence tokens (4218); whenever 28 tokens are
-buffered, ``stream(buffer[:28], prompt_wav=None, last_chunk=False, return_waveform=True)``
-vocodes the first 25 (1 s) with 3 tokens of look-ahead, and the buffer slides by 25; the
-final piece flushes the rest with ``last_chunk=True``.
+below are 1.0.7's, "T2W l.N", with 1.0.5/1.0.6 noted where they differ). Tokens are fed to it
+as the model itself feeds them (the buffer protocol in models/speech_tokens.py), so the audio
+is what the in-process path makes.
 
 Per-stream state. A Token2wav object streams one utterance at a time through two attributes:
 ``stream_cache`` (the flow model's caches; ``stream`` replaces it, T2W l.266) and
@@ -27,21 +24,15 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from models.messages import SpeechRequest, VoiceInput
-
-if TYPE_CHECKING:
-    from serve_app.settings import ServiceSettings
+from models.loading.token2wav_assets import Token2wavOptions, check_tts_assets
+from models.messages import SpeechRequest
+from models.speech_tokens import CHUNK_TOKENS, SEED, WINDOW_TOKENS
 
 log = logging.getLogger(__name__)
-
-SILENCE_TOKEN = 4218
-SEED_TOKENS = 3  # the model seeds with [4218] * 3 (Demo l.2231)
-CHUNK_TOKENS = 25  # 1 s of speech at 25 Hz
-WINDOW_TOKENS = CHUNK_TOKENS + SEED_TOKENS  # + 3 look-ahead: flow.pre_lookahead_len (T2W l.261)
 
 
 def build_token2wav(model_dir: str | Path, float16: bool = False, n_timesteps: int = 10) -> Any:
@@ -63,7 +54,7 @@ class _Utterance:
     utterance_id: str
     stream_cache: Any
     hift_cache_dict: Any
-    buffer: list[int] = field(default_factory=lambda: [SILENCE_TOKEN] * SEED_TOKENS)
+    buffer: list[int] = field(default_factory=lambda: list(SEED))
     spoken_tokens: int = 0  # tokens received beyond the seed
 
 
@@ -71,7 +62,6 @@ class Token2wavVoice:
     """Voice over stepaudio2.Token2wav (or a stand-in with the same API)."""
 
     name = "token2wav"
-    accepts = VoiceInput.TOKENS
 
     def __init__(self, token2wav: Any, reference_wav: str | Path) -> None:
         self._t2w = token2wav
@@ -82,16 +72,15 @@ class Token2wavVoice:
         self._lock = threading.Lock()
 
     @classmethod
-    def from_settings(
+    def from_options(
         cls,
-        settings: ServiceSettings,
+        options: Token2wavOptions,
         factory: Callable[..., Any] = build_token2wav,
     ) -> Token2wavVoice:
-        from models.loading.minicpmo_loader import check_tts_assets
-
-        tts_dir, reference = check_tts_assets(settings)
+        """Check the assets, then build the vocoder with ``factory(model_dir, float16=...)``."""
+        tts_dir, reference = check_tts_assets(options)
         log.info("token2wav voice: assets %s, reference voice %s", tts_dir, reference)
-        return cls(factory(tts_dir, float16=settings.tts_float16), reference)
+        return cls(factory(tts_dir, float16=options.float16), reference)
 
     def synthesize(self, request: SpeechRequest) -> Iterator[np.ndarray]:
         if request.tokens is None:
@@ -138,7 +127,7 @@ class Token2wavVoice:
             del self._utterances[request.stream_id]
         if utterance.spoken_tokens == 0:
             return None, True  # nothing spoken (a skip, an empty answer): no flush, no sound
-        # What is left: the last window's 3 look-ahead tokens plus up to 24 new ones.
+        # What is left: the last window's look-ahead plus less than a chunk of new tokens.
         return self._stream(utterance, utterance.buffer, last=True), True
 
     def _reference_caches(self) -> tuple[Any, Any]:

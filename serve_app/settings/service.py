@@ -102,8 +102,8 @@ class ServiceSettings(StreamSettings, BaseSettings):
     minicpmo_loader: str = Field(
         "",
         pattern=r"^$|^[A-Za-z_][\w.]*:[A-Za-z_]\w*$",
-        description="'module:function' loading the MiniCPM-o model from the settings, instead "
-        "of the built-in loader (custom loading; the contract test's stand-in).",
+        description="'module:function' loading the MiniCPM-o model from MiniCPMOLoadOptions, "
+        "instead of the built-in loader (custom loading; the contract test's stand-in).",
     )
     token2wav_factory: str = Field(
         "",

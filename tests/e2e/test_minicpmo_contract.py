@@ -16,7 +16,7 @@ import httpx
 import numpy as np
 import pytest
 
-from models.loading.minicpmo_loader import TOKEN2WAV_FILES
+from models.loading.token2wav_assets import TOKEN2WAV_FILES
 from tests.support.serve_process import ServeProcess, free_port
 from tests.support.streams import read_sse
 

@@ -29,11 +29,12 @@ def gpu_and_weights() -> bool:
 
 @pytest.mark.skipif(not gpu_and_weights(), reason="needs MODEL_PATH with real weights and a GPU")
 def test_real_model_comments_on_real_frames() -> None:
+    from deployments.engine_factory import minicpmo_load_options
     from models.describers.minicpmo import MiniCPMODescriber
     from models.loading.minicpmo_loader import load_minicpmo
 
     settings = load_settings({"model_path": MODEL_PATH, "enable_tts": False})
-    describer = MiniCPMODescriber(load_minicpmo(settings))
+    describer = MiniCPMODescriber(load_minicpmo(minicpmo_load_options(settings)))
     capture = cv2.VideoCapture(str(demo_clip_path()))
     frames = []
     for i in range(100):

@@ -27,7 +27,7 @@ def test_duration_follows_the_format() -> None:
 
 def test_the_streaming_wav_header_is_one_a_wav_reader_accepts() -> None:
     pcm = b"\x01\x00" * 4_800
-    reader = wave.open(io.BytesIO(OUTPUT_AUDIO.streaming_wav_header() + pcm))
-    assert reader.getframerate() == 48_000
-    assert reader.getnchannels() == 1 and reader.getsampwidth() == 2
-    assert reader.readframes(4_800) == pcm
+    with wave.open(io.BytesIO(OUTPUT_AUDIO.streaming_wav_header() + pcm)) as reader:
+        assert reader.getframerate() == 48_000
+        assert reader.getnchannels() == 1 and reader.getsampwidth() == 2
+        assert reader.readframes(4_800) == pcm

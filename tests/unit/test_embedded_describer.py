@@ -52,7 +52,6 @@ def test_it_is_a_describer_without_speech() -> None:
     describer = EmbeddedDescriber()
     assert isinstance(describer, Describer)
     assert describer.name == "embedded"
-    assert describer.emits_speech is False
 
 
 def test_a_static_scene_is_described_once_then_skipped() -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from models.messages import VOICE_SAMPLE_RATE_HZ, SpeechRequest, VoiceInput
+from models.messages import VOICE_SAMPLE_RATE_HZ, SpeechRequest
 from models.voices.base import Voice
 from models.voices.espeak import EspeakVoice, _EspeakLibrary, to_voice_rate
 
@@ -72,7 +72,6 @@ def median_f0_hz(audio: np.ndarray, rate: int = VOICE_SAMPLE_RATE_HZ) -> float:
 def test_implements_the_voice_protocol(voice: EspeakVoice) -> None:
     assert isinstance(voice, Voice)
     assert voice.name == "espeak"
-    assert voice.accepts is VoiceInput.TEXT
     voice.close_stream("never-opened")  # no per-stream state: must not raise
 
 

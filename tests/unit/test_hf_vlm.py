@@ -99,10 +99,9 @@ def test_module_imports_without_torch_or_transformers() -> None:
     assert out.stdout.strip() == ""
 
 
-def test_is_a_describer_named_hf_without_speech(describer: HfVlmDescriber) -> None:
+def test_is_a_describer_named_hf(describer: HfVlmDescriber) -> None:
     assert isinstance(describer, Describer)
     assert describer.name == "hf"
-    assert describer.emits_speech is False
 
 
 def test_streams_non_empty_text_deltas_within_the_token_budget(

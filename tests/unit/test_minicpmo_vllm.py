@@ -183,7 +183,7 @@ async def test_the_factory_builds_it_from_settings_with_the_real_checks(tmp_path
         }
     )
     describer = build_describer(settings, Backend.MINICPMO)
-    assert isinstance(describer, MiniCPMOVllmDescriber) and not describer.emits_speech
+    assert isinstance(describer, MiniCPMOVllmDescriber)
     args = describer._engine.args
     assert (args["max_num_seqs"], args["renderer_num_workers"], args["mm_processor_cache_gb"]) == (
         64,

@@ -11,11 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from models.loading.minicpmo_loader import TOKEN2WAV_FILES, MissingAssetsError
-from models.messages import VOICE_SAMPLE_RATE_HZ, SpeechRequest, VoiceInput
+from models.loading.token2wav_assets import TOKEN2WAV_FILES, MissingAssetsError, Token2wavOptions
+from models.messages import VOICE_SAMPLE_RATE_HZ, SpeechRequest
 from models.voices.base import Voice
 from models.voices.token2wav import Token2wavVoice
-from serve_app.settings import ServiceSettings
 from tests.fixtures.fake_minicpmo import (
     SAMPLE_RATE_HZ,
     FakeToken2wav,
@@ -45,12 +44,11 @@ def say(
     return list(voice.synthesize(request))
 
 
-def test_is_a_token_voice() -> None:
+def test_is_a_voice_at_the_voice_rate() -> None:
     voice, _ = make_voice()
     assert isinstance(voice, Voice)
     assert voice.name == "token2wav"
-    assert voice.accepts is VoiceInput.TOKENS
-    assert SAMPLE_RATE_HZ == VOICE_SAMPLE_RATE_HZ
+    assert SAMPLE_RATE_HZ == VOICE_SAMPLE_RATE_HZ == 24_000
 
 
 def test_first_call_waits_for_28_tokens_counting_the_three_silence_seed() -> None:
@@ -171,38 +169,32 @@ def test_vocoder_errors_propagate() -> None:
         say(voice, list(range(100, 130)))
 
 
-@pytest.fixture()
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("MODEL_PATH", "TTS_MODEL_DIR", "REF_AUDIO_PATH", "TTS_FLOAT16"):
-        monkeypatch.delenv(name, raising=False)
-
-
-def test_from_settings_names_the_missing_settings(tmp_path: Path, clean_env: None) -> None:
-    settings = ServiceSettings(model_path=str(tmp_path / "MiniCPM-o-4_5-awq"))
+def test_missing_assets_fail_before_the_vocoder_is_built(tmp_path: Path) -> None:
+    options = Token2wavOptions(tmp_path / "token2wav", tmp_path / "ref.wav")
+    built: list[object] = []
     with pytest.raises(MissingAssetsError) as error:
-        Token2wavVoice.from_settings(settings, factory=FakeToken2wav)
+        Token2wavVoice.from_options(options, factory=lambda *a, **k: built.append(a))
     message = str(error.value)
     assert "TTS_MODEL_DIR" in message and "REF_AUDIO_PATH" in message
     assert "openbmb/MiniCPM-o-4_5" in message
+    assert built == []
 
 
-def test_from_settings_builds_the_vocoder_from_the_assets(tmp_path: Path, clean_env: None) -> None:
+def test_the_vocoder_is_built_from_the_assets_in_the_options(tmp_path: Path) -> None:
     tts_dir = tmp_path / "model" / "assets" / "token2wav"
     tts_dir.mkdir(parents=True)
     for name in TOKEN2WAV_FILES:
         (tts_dir / name).write_bytes(b"x")
     ref = tmp_path / "voice.wav"
     ref.write_bytes(b"RIFF")
-    settings = ServiceSettings(
-        model_path=str(tmp_path / "model"), ref_audio_path=str(ref), tts_float16=True
-    )
+    options = Token2wavOptions(tts_dir, ref, float16=True)
     built: list[FakeToken2wav] = []
 
     def factory(model_dir: Path, float16: bool) -> FakeToken2wav:
         built.append(FakeToken2wav(model_dir, float16=float16))
         return built[-1]
 
-    voice = Token2wavVoice.from_settings(settings, factory=factory)
+    voice = Token2wavVoice.from_options(options, factory=factory)
     assert built[0].model_path == tts_dir and built[0].float16 is True
     say(voice, list(range(100, 130)), final=True)
     assert built[0].set_stream_cache_calls == [str(ref)]

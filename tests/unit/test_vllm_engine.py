@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from models.loading.minicpmo_loader import awq_modules_to_not_convert
+from models.loading.minicpmo_config import awq_modules_to_not_convert
 from models.loading.vllm_engine import (
     EngineStartError,
     ModelDirError,
