@@ -15,13 +15,8 @@ from typing import Any
 from ray.serve import Application
 from ray.serve.config import RequestRouterConfig
 
+from deployments.backend_choice import BackendChoice, check_can_start, choose_backends, gpu_present
 from deployments.commentator import Commentator
-from deployments.engine_factory import (
-    BackendChoice,
-    check_can_start,
-    choose_backends,
-    gpu_present,
-)
 from deployments.frame_ingest import FrameIngest
 from deployments.gateway import StreamGateway
 from deployments.ingress import Ingress

@@ -7,7 +7,8 @@ from collections.abc import AsyncIterator
 
 from ray import serve
 
-from deployments.engine_factory import BackendChoice, build_describer
+from deployments.backend_choice import BackendChoice
+from deployments.engine_factory import build_describer
 from deployments.logs import send_to_serve_logs
 from deployments.threaded_iter import iterate_in_thread
 from models.describers.base import AsyncDescriber

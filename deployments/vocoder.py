@@ -8,7 +8,8 @@ from collections.abc import AsyncIterator
 import numpy as np
 from ray import serve
 
-from deployments.engine_factory import BackendChoice, build_voice
+from deployments.backend_choice import BackendChoice
+from deployments.engine_factory import build_voice
 from deployments.logs import send_to_serve_logs
 from deployments.threaded_iter import iterate_in_thread
 from models.messages import SpeechRequest

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterable
+from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import asdict
 from enum import StrEnum
 from typing import Annotated, Any
@@ -218,14 +218,16 @@ async def events(stream_id: str, request: Request, service: ServiceDep) -> Event
     return EventSourceResponse(wire.sse_messages(source), ping=SSE_PING_S)
 
 
+def _audio(body: AsyncIterator[bytes], media_type: str) -> StreamingResponse:
+    return StreamingResponse(
+        body, media_type=media_type, headers={**OUTPUT_AUDIO.headers, **wire.NO_STORE}
+    )
+
+
 @router.get("/api/streams/{stream_id}/audio-stream", summary="Spoken commentary, raw PCM")
 async def audio_stream(stream_id: str, service: ServiceDep) -> StreamingResponse:
     subscription = await service.speech(stream_id)
-    return StreamingResponse(
-        wire.pcm_bytes(subscription),
-        media_type=OUTPUT_AUDIO.media_type,
-        headers={**OUTPUT_AUDIO.headers, **wire.NO_STORE},
-    )
+    return _audio(wire.pcm_bytes(subscription), OUTPUT_AUDIO.media_type)
 
 
 @router.get(
@@ -233,11 +235,7 @@ async def audio_stream(stream_id: str, service: ServiceDep) -> StreamingResponse
 )
 async def audio_wav(stream_id: str, service: ServiceDep) -> StreamingResponse:
     subscription = await service.speech(stream_id)
-    return StreamingResponse(
-        wire.streaming_wav(subscription),
-        media_type=wire.WAV_MEDIA_TYPE,
-        headers={**OUTPUT_AUDIO.headers, **wire.NO_STORE},
-    )
+    return _audio(wire.streaming_wav(subscription), wire.WAV_MEDIA_TYPE)
 
 
 @router.post("/api/streams/{stream_id}/ask", summary="Ask about what is on screen (SSE answer)")

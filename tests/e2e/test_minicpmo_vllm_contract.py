@@ -17,7 +17,7 @@ import pytest
 from models.describers.frame_prep import SLICE_SIDE_PX
 from tests.support.serve_process import ServeProcess, free_port
 from tests.support.streams import read_sse
-from tests.unit.test_vllm_engine import write_model_dir
+from tests.unit.models.loading.test_vllm_engine import write_model_dir
 
 pytestmark = [pytest.mark.e2e, pytest.mark.own_service]
 

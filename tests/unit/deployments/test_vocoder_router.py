@@ -128,7 +128,7 @@ def test_the_pins_survive_serve_reloading_the_router_class(tmp_path: Path) -> No
     )
     done = subprocess.run(
         [sys.executable, "-c", RELOAD_TWICE, str(pickled)],
-        cwd=Path(__file__).resolve().parents[2],
+        cwd=Path(__file__).resolve().parents[3],
         capture_output=True,
         text=True,
         timeout=120,

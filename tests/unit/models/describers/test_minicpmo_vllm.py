@@ -29,7 +29,7 @@ from tests.fixtures.fake_vllm import (
     scripted_answer,
 )
 from tests.support.fixture_video import draw_frame
-from tests.unit.test_vllm_engine import write_model_dir
+from tests.unit.models.loading.test_vllm_engine import write_model_dir
 
 
 def frames(n: int = 4) -> tuple[TimedFrame, ...]:

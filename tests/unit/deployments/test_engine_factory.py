@@ -6,11 +6,10 @@ import numpy as np
 import pytest
 
 from deployments.app import backend_info
+from deployments.backend_choice import BackendChoice, choose_backends
 from deployments.engine_factory import (
-    BackendChoice,
     build_describer,
     build_voice,
-    choose_backends,
     import_object,
     minicpmo_load_options,
     token2wav_options,

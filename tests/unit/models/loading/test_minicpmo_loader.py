@@ -12,7 +12,7 @@ import pytest
 from models.loading.minicpmo_loader import attach_speech, init_tts_kwargs
 from models.loading.token2wav_assets import MissingAssetsError, Token2wavOptions
 from tests.fixtures.fake_minicpmo import FakeMiniCPMO, FakeMiniCPMONoStreamingArg, FakeToken2wav
-from tests.unit.test_token2wav_assets import add_assets, options_under
+from tests.unit.models.loading.test_token2wav_assets import add_assets, options_under
 
 
 def test_init_tts_gets_streaming_only_where_the_signature_has_it(tmp_path: Path) -> None:
@@ -67,5 +67,5 @@ def test_engines_import_without_torch_or_transformers() -> None:
         "bad = {'torch', 'transformers', 'stepaudio2', 'librosa'} & set(sys.modules); "
         "assert not bad, bad"
     )
-    root = Path(__file__).resolve().parents[2]
+    root = Path(__file__).resolve().parents[4]
     subprocess.run([sys.executable, "-c", code], check=True, cwd=root)

@@ -12,7 +12,7 @@ from serve_app.settings import (
     load_settings,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_defaults_are_the_original_systems() -> None:

@@ -13,7 +13,7 @@ from models.loading.remote_code import (
     remote_code_cache_dir,
     skip_missing_optional_imports,
 )
-from tests.unit.test_minicpmo_config import AWQ_QUANT, write_model_dir
+from tests.unit.models.loading.test_minicpmo_config import AWQ_QUANT, write_model_dir
 
 # --- remote code cache ----------------------------------------------------------------------
 

@@ -26,7 +26,7 @@ LONG_TEXT = (
     "Behind them the traffic lights change and a bus pulls away from the stop."
 )
 SILENCE_RMS = 1e-3
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[4]
 
 
 @pytest.fixture(scope="module")
@@ -234,7 +234,7 @@ def concurrency_check(repeats: int = 6) -> None:
 
 
 def test_concurrent_calls_match_sequential_ones() -> None:
-    code = "from tests.unit.test_espeak_voice import concurrency_check; concurrency_check()"
+    code = "from tests.unit.models.voices.test_espeak import concurrency_check; concurrency_check()"
     done = subprocess.run(
         [sys.executable, "-c", code],
         cwd=REPO_ROOT,

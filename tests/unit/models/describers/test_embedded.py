@@ -11,7 +11,7 @@ import pytest
 from models.describers.base import Describer
 from models.describers.embedded import EmbeddedDescriber
 from models.messages import SKIP_ANSWER, DescribeRequest, Intensity, TextDelta, TimedFrame
-from tests.unit.test_scene_cues import read_clip, square_at, textured_background
+from tests.unit.models.describers.test_scene_cues import read_clip, square_at, textured_background
 
 HEIGHT, WIDTH = 360, 640
 # Words the measurements cannot back up: the describer must never say them.
