@@ -156,6 +156,8 @@ class CycleEnded(_Event):
     """Wall time its newest frame is on screen (capture + display delay)."""
     kind: Literal["commentary", "answer"] = "commentary"
     error: str = ""
+    speech_skipped: str = ""
+    """Why this cycle's speech was cut short or not spoken (the Vocoder failed or timed out)."""
 
 
 class DelayChanged(_Event):

@@ -100,6 +100,8 @@ class Cycle:
                 ctx.describer_speaks,
                 ctx.settings.skip_hold_chars,
                 self._publish_audio,
+                ctx.clock,
+                ctx.settings.speech_timeout_s,
             )
 
     def _release_at(self, ready_at: float) -> float:
@@ -235,6 +237,7 @@ class Cycle:
                 shown_at=self.anchor.capture_wall + ctx.delay.target_delay_s,
                 kind="answer" if self.question else "commentary",
                 error=error,
+                speech_skipped=self.speech.skipped if self.speech else "",
             ),
         )
         return CycleOutcome(

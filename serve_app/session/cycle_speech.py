@@ -8,19 +8,24 @@ the skip filter until the text cannot be the skip answer, then voiced in order b
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
+import logging
 from collections.abc import AsyncIterator, Callable
 
 import numpy as np
 
 from models.audio import PcmResampler, resample
 from models.messages import VOICE_SAMPLE_RATE_HZ, SpeechRequest, SpeechTokens, VoiceInput, Waveform
+from serve_app.clock import Clock
 from serve_app.session.ports import SessionPorts
 from serve_app.speech.audio_format import OUTPUT_AUDIO
 from serve_app.speech.sentences import SentenceSplitter
 from serve_app.speech.skip_filter import SkipAudioFilter
 
 SpeechWork = SpeechRequest | np.ndarray  # a piece for the Vocoder, or audio already made
+
+log = logging.getLogger(__name__)
 
 
 class CycleSpeech:
@@ -33,6 +38,8 @@ class CycleSpeech:
         describer_speaks: bool,
         hold_chars: int,
         publish: Callable[[np.ndarray], None],
+        clock: Clock,
+        timeout_s: float,
     ) -> None:
         self._ports = ports
         self._stream_id = stream_id
@@ -43,6 +50,9 @@ class CycleSpeech:
         self._filter: SkipAudioFilter[SpeechWork] = SkipAudioFilter(hold_chars)
         self._sentences = SentenceSplitter()
         self._work: asyncio.Queue[SpeechWork | None] = asyncio.Queue()
+        self._clock = clock
+        self._timeout_s = timeout_s
+        self.skipped = ""  # why the speech was cut short; "" when it was all spoken
 
     # --- what the describer streams ---------------------------------------------------
     def take_text(self, text: str) -> None:
@@ -77,21 +87,58 @@ class CycleSpeech:
 
     # --- voicing ------------------------------------------------------------------------
     async def run(self) -> None:
-        """Voice the released work in order and publish its audio as it comes."""
+        """Voice the released work in order and publish its audio as it comes.
+
+        A Vocoder that fails, or sends nothing for ``timeout_s``, ends this cycle's speech
+        (``skipped`` says why) and never the cycle: its text is already on its way.
+        """
         resampler = PcmResampler(VOICE_SAMPLE_RATE_HZ, OUTPUT_AUDIO.rate_hz)
         spoke = False
         pieces = 0
         while (item := await self._work.get()) is not None:
+            if self.skipped:
+                continue  # drain what is left unspoken, so finish() is never blocked
             if isinstance(item, np.ndarray):
                 chunks: AsyncIterator[np.ndarray] = _one(item)
             else:
                 chunks = self._ports.synthesize(dataclasses.replace(item, piece=pieces))
                 pieces += 1
-            async for chunk in chunks:
-                spoke = spoke or chunk.size > 0
-                self._publish(resampler.process(chunk))
+            try:
+                async for chunk in self._within_deadline(chunks):
+                    spoke = spoke or chunk.size > 0
+                    self._publish(resampler.process(chunk))
+            except Exception as error:
+                self.skipped = f"speech skipped: {_reason(error, self._timeout_s)}"
+                log.warning("utterance %s: %s", self._utterance_id, self.skipped)
         if spoke:  # the held-back tail; nothing at all for an answer that said nothing
             self._publish(resampler.flush())
+
+    async def _within_deadline(
+        self, chunks: AsyncIterator[np.ndarray]
+    ) -> AsyncIterator[np.ndarray]:
+        """The chunks, each within ``timeout_s`` of the one before (on the session's clock)."""
+        iterator = aiter(chunks)
+        try:
+            while True:
+                step = asyncio.ensure_future(anext(iterator))
+                timer = asyncio.ensure_future(self._clock.sleep(self._timeout_s))
+                await asyncio.wait({step, timer}, return_when=asyncio.FIRST_COMPLETED)
+                timer.cancel()
+                if not step.done():
+                    step.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await step
+                    raise TimeoutError
+                try:
+                    chunk = step.result()
+                except StopAsyncIteration:
+                    return
+                yield chunk
+        finally:
+            close = getattr(iterator, "aclose", None)
+            if close is not None:
+                with contextlib.suppress(Exception):
+                    await close()
 
     def _text_request(self, text: str, final: bool) -> SpeechRequest:
         return SpeechRequest(
@@ -108,3 +155,9 @@ class CycleSpeech:
 
 async def _one(chunk: np.ndarray) -> AsyncIterator[np.ndarray]:
     yield chunk
+
+
+def _reason(error: Exception, timeout_s: float) -> str:
+    if isinstance(error, TimeoutError):
+        return f"the Vocoder sent nothing for {timeout_s:g} s"
+    return f"the Vocoder failed ({type(error).__name__}: {error})"

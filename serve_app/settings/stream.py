@@ -101,6 +101,14 @@ class StreamSettings(BaseModel):
     max_new_tokens: int = Field(
         64, ge=1, le=4096, description="Cap on answer tokens when speech is off."
     )
+    speech_timeout_s: float = Field(
+        5.0,
+        gt=0,
+        le=120,
+        description="Longest wait for the Vocoder's next audio before the cycle's speech is "
+        "skipped (the text still goes out; the next cycle tries speech again). Above eSpeak's "
+        "and Token2wav's time to first audio, below what a listener would sit through.",
+    )
     skip_hold_chars: int = Field(
         5,
         ge=1,

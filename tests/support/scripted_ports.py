@@ -55,6 +55,8 @@ class ScriptedPorts:
         self.state = StreamState.LIVE
         self.fail_describe: Exception | None = None
         self.fail_frames: Exception | None = None
+        self.fail_voice: Exception | None = None
+        self.hang_voice = False  # a Vocoder that never answers (its replica is gone)
         self.requests: list[DescribeRequest] = []
         self.speech: list[SpeechRequest] = []
         self.delays: list[float] = []
@@ -78,6 +80,10 @@ class ScriptedPorts:
 
     async def synthesize(self, request: SpeechRequest) -> AsyncIterator[np.ndarray]:
         self.speech.append(request)
+        if self.fail_voice is not None:
+            raise self.fail_voice
+        if self.hang_voice:
+            await asyncio.Event().wait()
         samples = int(len(request.text or "") * SPEECH_S_PER_CHAR * VOICE_SAMPLE_RATE_HZ)
         if samples:
             yield np.full(samples, 0.25, dtype=np.float32)

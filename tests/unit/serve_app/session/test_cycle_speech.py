@@ -9,7 +9,7 @@ from models.messages import VOICE_SAMPLE_RATE_HZ, SpeechTokens, VoiceInput, Wave
 from serve_app.clock import ManualClock
 from serve_app.session.cycle_speech import CycleSpeech
 from serve_app.speech.audio_format import OUTPUT_AUDIO
-from tests.support.scripted_ports import SPEECH_S_PER_CHAR, ScriptedPorts
+from tests.support.scripted_ports import SPEECH_S_PER_CHAR, ScriptedPorts, run_until
 
 
 def speech(voice_input: VoiceInput = VoiceInput.TEXT, describer_speaks: bool = False):
@@ -18,7 +18,9 @@ def speech(voice_input: VoiceInput = VoiceInput.TEXT, describer_speaks: bool = F
     return (
         ports,
         published,
-        CycleSpeech(ports, "s", "s:1", voice_input, describer_speaks, 5, published.append),
+        CycleSpeech(
+            ports, "s", "s:1", voice_input, describer_speaks, 5, published.append, ports.clock, 5.0
+        ),
     )
 
 
@@ -74,3 +76,26 @@ async def test_a_describers_own_waveform_is_resampled_to_the_output_rate() -> No
     seconds = sum(p.size for p in published) / OUTPUT_AUDIO.rate_hz
     # One second of audio, plus the resampler's held-back context flushed at the end.
     assert seconds == pytest.approx(1.0, abs=32 / VOICE_SAMPLE_RATE_HZ)
+
+
+async def test_a_vocoder_that_hangs_skips_the_speech_after_the_deadline_and_says_why() -> None:
+    ports, published, cycle_speech = speech()
+    ports.hang_voice = True
+    speaker = asyncio.create_task(cycle_speech.run())
+    cycle_speech.take_text("A red car turns left. ")
+    cycle_speech.take_text("It stops.")
+    cycle_speech.finish(skip=False)
+    await run_until(ports.clock, speaker.done)
+    assert "sent nothing for 5 s" in cycle_speech.skipped
+    assert published == []
+    assert len(ports.speech) == 1, "after the first failure the rest is not tried"
+
+
+async def test_a_vocoder_that_fails_skips_the_speech_with_its_error() -> None:
+    ports, _, cycle_speech = speech()
+    ports.fail_voice = ConnectionError("replica died")
+    speaker = asyncio.create_task(cycle_speech.run())
+    cycle_speech.take_text("A red car turns left.")
+    cycle_speech.finish(skip=False)
+    await run_until(ports.clock, speaker.done)
+    assert "ConnectionError: replica died" in cycle_speech.skipped

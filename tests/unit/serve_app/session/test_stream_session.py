@@ -238,3 +238,18 @@ async def test_real_frames_and_a_real_voice_make_text_and_speech(tmp_path: Path)
             r for r in ports.speech if r.utterance_id == ports.speech[0].utterance_id
         )
     )
+
+
+async def test_a_dead_vocoder_never_stops_the_text_and_speech_comes_back_by_itself() -> None:
+    session, ports, clock = session_on_clock(speech_timeout_s=2.0)
+    ports.hang_voice = True
+    session.start()
+    await run_until(clock, lambda: len(events_of(session, CycleEnded)) >= 2)
+    ends = events_of(session, CycleEnded)
+    assert all("sent nothing for 2 s" in e.speech_skipped for e in ends)
+    assert all(e.text == "A red car turns left. It stops." for e in ends), "text went out"
+    assert not events_of(session, AudioChunk)
+    ports.hang_voice = False  # the Vocoder is back
+    await run_until(clock, lambda: bool(events_of(session, AudioChunk)))
+    await run_until(clock, lambda: not events_of(session, CycleEnded)[-1].speech_skipped)
+    await session.stop()
