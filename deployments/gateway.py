@@ -20,6 +20,7 @@ from models.messages import DescribeRequest, DescriberOutput, SpeechRequest, Voi
 from serve_app.messages import IngestSnapshot, OpenResult, StreamEvent, StreamResult
 from serve_app.session.registry import StreamRegistry
 from serve_app.session.stages import Stages
+from serve_app.session.stream_specs import StreamSpecStore
 from serve_app.settings import ServiceSettings, StreamSettings
 from serve_app.transcripts.store import TranscriptLine, TranscriptStore
 
@@ -83,9 +84,14 @@ class StreamGateway:
             voice_input=VoiceInput(backend_info["voice_input"]),
             describer_speaks=bool(backend_info["describer_speaks"]),
             backend_info=backend_info,
+            specs=StreamSpecStore(Path(settings.data_dir) / "streams.sqlite"),
         )
         # In the background: the other deployments may still be starting.
-        self._boot = asyncio.get_running_loop().create_task(self._registry.start_default_stream())
+        self._boot = asyncio.get_running_loop().create_task(self._boot_streams())
+
+    async def _boot_streams(self) -> None:
+        await self._registry.resume()  # what a previous replica ran, as it was
+        await self._registry.start_default_stream()
 
     async def reconfigure(self, config: dict[str, Any]) -> None:
         """Ray Serve user_config: live settings for every stream, without a restart."""

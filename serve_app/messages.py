@@ -77,6 +77,8 @@ class IngestSnapshot:
     batch: WindowBatch | None
     state: StreamState
     detail: str = ""
+    lost: bool = False
+    """FrameIngest holds no capture for the stream: its replica restarted and lost it."""
 
 
 @dataclass(frozen=True, slots=True)

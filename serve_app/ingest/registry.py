@@ -26,6 +26,10 @@ log = logging.getLogger(__name__)
 PROBE_GRACE_S = 2.0
 # Stopping a capture at shutdown must not hold the replica's exit for long.
 CLOSE_ALL_TIMEOUT_S = 1.0
+# How long a viewer of a stream this replica does not hold waits for it to be (re)opened: a
+# restarted FrameIngest gets its captures back from the gateway within a cycle or two.
+REOPEN_WAIT_S = 15.0
+POLL_S = 0.25
 
 
 class IngestRegistry:
@@ -54,12 +58,17 @@ class IngestRegistry:
         self._captures: dict[str, StreamCapture] = {}
         # Ids being probed: a second open of one while the first still probes is refused too.
         self._opening: set[str] = set()
+        self._sources: dict[str, str] = {}  # each capture's source, as the gateway gave it
 
     async def open_stream(
         self, stream_id: str, source: str, settings: StreamSettings, trusted: bool = False
     ) -> OpenResult:
         """Open and probe a source. ``trusted``: the operator's own (config), not a client's."""
-        if stream_id in self._captures or stream_id in self._opening:
+        held = self._captures.get(stream_id)
+        if held is not None and self._sources.get(stream_id) == source:
+            # A restarted gateway resuming a stream this replica still holds: the same stream.
+            return OpenResult(True, fps=held.fps)
+        if held is not None or stream_id in self._opening:
             return OpenResult(False, f"stream {stream_id!r} is already open")
         self._opening.add(stream_id)
         try:
@@ -80,6 +89,7 @@ class IngestRegistry:
             self._opening.discard(stream_id)
         capture.start()
         self._captures[stream_id] = capture
+        self._sources[stream_id] = source
         log.info("stream %s: capturing %s at %s fps", stream_id, spec, capture.fps or "unknown")
         return OpenResult(True, fps=capture.fps)
 
@@ -101,6 +111,7 @@ class IngestRegistry:
 
     async def close_stream(self, stream_id: str) -> None:
         capture = self._captures.pop(stream_id, None)
+        self._sources.pop(stream_id, None)
         if capture is not None:
             await asyncio.to_thread(capture.stop)
 
@@ -114,7 +125,7 @@ class IngestRegistry:
     def take_batch(self, stream_id: str, repeat_ok: bool = False) -> IngestSnapshot:
         capture = self._captures.get(stream_id)
         if capture is None:
-            return IngestSnapshot(None, StreamState.STOPPED, "no such stream")
+            return IngestSnapshot(None, StreamState.STOPPED, "no such stream", lost=True)
         return IngestSnapshot(capture.take_batch(repeat_ok), capture.state, capture.state_detail)
 
     def set_display_delay(self, stream_id: str, delay_s: float) -> None:
@@ -130,10 +141,16 @@ class IngestRegistry:
     async def display_frames(self, stream_id: str) -> AsyncIterator[DisplayFrame]:
         """Frames as they are due on screen (capture + display delay), paced, until closed.
 
-        A consumer that falls behind gets the newest due frame, not a backlog. An unknown
-        stream yields nothing.
+        A consumer that falls behind gets the newest due frame, not a backlog. A stream this
+        replica does not hold is waited for (REOPEN_WAIT_S): after a restart the gateway opens
+        it again, and its viewers should not see the video end.
         """
         capture = self._captures.get(stream_id)
+        waited = 0.0
+        while capture is None and waited < REOPEN_WAIT_S:
+            await self._clock.sleep(POLL_S)
+            waited += POLL_S
+            capture = self._captures.get(stream_id)
         if capture is None:
             return
         last_seq = -1

@@ -17,9 +17,9 @@ class EventLog:
     what it missed instead of losing commentary lines.
     """
 
-    def __init__(self, keep: int = 500, clock: Clock | None = None) -> None:
+    def __init__(self, keep: int = 500, clock: Clock | None = None, first_seq: int = 0) -> None:
         self._events: deque[StreamEvent] = deque(maxlen=keep)
-        self._next_seq = 0
+        self._next_seq = first_seq
         self._changed = asyncio.Event()
         self._closed = False
         self._clock = clock or SystemClock()

@@ -5,6 +5,11 @@ session and a transcript recorder that follows its events. Deleting one stops th
 first and lets the recorder store everything the session said, and only then do the stages
 forget the stream. Nothing here knows Ray: the gateway hands in the stages and the session
 ports over its handles, tests hand in fakes.
+
+Streams are durable: each one's spec is stored (:class:`StreamSpecStore`), a new registry
+resumes every stored stream (:meth:`resume`), and until a stream is back its clients are
+told it is reconnecting rather than that it does not exist. A session whose capture
+FrameIngest lost (a restarted replica) has it reopened.
 """
 
 from __future__ import annotations
@@ -18,10 +23,11 @@ from pydantic import ValidationError
 
 from models.messages import VoiceInput
 from serve_app.clock import Clock, SystemClock
-from serve_app.messages import StreamEvent, StreamResult
+from serve_app.messages import StreamEvent, StreamResult, StreamState
 from serve_app.session.ports import SessionPorts
 from serve_app.session.stages import Stages
 from serve_app.session.stream_session import StreamSession
+from serve_app.session.stream_specs import StreamSpec, StreamSpecStore
 from serve_app.settings import (
     LIVE_STREAM_SETTINGS,
     ServiceSettings,
@@ -52,6 +58,7 @@ class StreamRegistry:
         describer_speaks: bool,
         backend_info: Mapping[str, Any] | None = None,
         clock: Clock | None = None,
+        specs: StreamSpecStore | None = None,
     ) -> None:
         self._settings = settings
         self._defaults = settings.stream_defaults()
@@ -68,11 +75,29 @@ class StreamRegistry:
         self._recorders: dict[str, asyncio.Task[None]] = {}
         # Ids whose source is still being probed: no duplicate of one, and counted in the limit.
         self._opening: set[str] = set()
+        self._specs = specs
+        self._stored: dict[str, StreamSpec] = {s.stream_id: s for s in specs.all()} if specs else {}
+        # Stored streams not yet running again: set when each is back (or given up on).
+        self._resuming: dict[str, asyncio.Event] = {i: asyncio.Event() for i in self._stored}
+
+    async def resume(self) -> None:
+        """Start every stored stream again, as it was (after a restart of the gateway)."""
+        if self._stored:
+            log.info("resuming %d stored stream(s): %s", len(self._stored), ", ".join(self._stored))
+        for spec in list(self._stored.values()):
+            result = await self.create_stream(
+                spec.stream_id, spec.source, spec.overrides, spec.trusted
+            )
+            if not result.ok:
+                log.error("stream %s: could not resume: %s", spec.stream_id, result.error)
+            self._resuming.pop(spec.stream_id, asyncio.Event()).set()
 
     async def start_default_stream(self) -> StreamResult | None:
         """The operator's ``default_source`` as ``default_stream_id``; None when none is set."""
         if not self._settings.default_source:
             return None
+        if self._settings.default_stream_id in self._stored:
+            return None  # resumed as it was stored
         result = await self.create_stream(
             self._settings.default_stream_id, self._settings.default_source, None, trusted=True
         )
@@ -130,6 +155,18 @@ class StreamRegistry:
         opened = await self._stages.ingest.open_stream(stream_id, source, settings, trusted)
         if not opened.ok:
             return StreamResult(False, status_code=422, error=opened.error)
+        spec = StreamSpec(stream_id, source, overrides, trusted)
+        run = 1
+        if self._specs is not None:
+            self._specs.save(spec)
+            run = self._specs.next_run(stream_id)
+        self._stored[stream_id] = spec
+
+        async def reopen() -> bool:
+            # FrameIngest lost the capture (its replica restarted): open it again, as it was.
+            result = await self._stages.ingest.open_stream(stream_id, source, settings, trusted)
+            return result.ok
+
         # The session gives FrameIngest its display delay itself as it starts.
         session = StreamSession(
             stream_id,
@@ -138,15 +175,17 @@ class StreamRegistry:
             self._voice_input,
             self._describer_speaks,
             clock=self._clock,
+            reopen=reopen,
+            run=run,
         )
         session.start()
         self._sessions[stream_id] = session
         self._recorders[stream_id] = asyncio.create_task(
-            record_transcript(stream_id, session.events, self._transcripts),
+            record_transcript(stream_id, run, session.events, self._transcripts),
             name=f"transcript-{stream_id}",
         )
         self._sources[stream_id] = source
-        log.info("stream %s: started from %s", stream_id, source)
+        log.info("stream %s: started from %s (run %d)", stream_id, source, run)
         return StreamResult(True, info=self._describe(stream_id), status_code=201)
 
     async def delete_stream(self, stream_id: str) -> bool:
@@ -155,6 +194,9 @@ class StreamRegistry:
         if session is None:
             return False
         self._sources.pop(stream_id, None)
+        self._stored.pop(stream_id, None)
+        if self._specs is not None:
+            self._specs.remove(stream_id)
         started = self._clock.now()
         await session.stop()  # releases what was held, then closes the event log
         recorder = self._recorders.pop(stream_id, None)
@@ -199,14 +241,31 @@ class StreamRegistry:
         session = self._sessions[stream_id]
         return {"id": stream_id, "source": self._sources[stream_id], **session.status()}
 
+    def _describe_resuming(self, stream_id: str) -> dict[str, Any]:
+        return {
+            "id": stream_id,
+            "source": self._stored[stream_id].source,
+            "stream_id": stream_id,
+            "source_state": str(StreamState.RECONNECTING),
+        }
+
     def get_stream(self, stream_id: str) -> dict[str, Any] | None:
-        return self._describe(stream_id) if stream_id in self._sessions else None
+        if stream_id in self._sessions:
+            return self._describe(stream_id)
+        return self._describe_resuming(stream_id) if stream_id in self._resuming else None
 
     def list_streams(self) -> list[dict[str, Any]]:
-        return [self._describe(stream_id) for stream_id in self._sessions]
+        resuming = [self._describe_resuming(i) for i in self._resuming if i not in self._sessions]
+        return [*(self._describe(stream_id) for stream_id in self._sessions), *resuming]
 
     async def follow(self, stream_id: str, after_seq: int | None) -> AsyncIterator[StreamEvent]:
-        """The stream's released events from after ``after_seq`` on, until it is deleted."""
+        """The stream's released events from after ``after_seq`` on, until it is deleted.
+
+        A stream still being resumed is waited for: its clients stay connected.
+        """
+        back = self._resuming.get(stream_id)
+        if back is not None:
+            await back.wait()
         session = self._sessions.get(stream_id)
         if session is None:
             return

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from models.messages import VoiceInput
 from serve_app.clock import Clock, SystemClock
@@ -44,13 +44,19 @@ class StreamSession:
         voice_input: VoiceInput | None,
         describer_speaks: bool,
         clock: Clock | None = None,
+        reopen: Callable[[], Awaitable[bool]] | None = None,
+        run: int = 1,
     ) -> None:
         self.stream_id = stream_id
         self.ports = ports
         self.voice_input = voice_input
         self.describer_speaks = describer_speaks
+        self.run = run  # which start of the stream this is (resumes count)
+        self._reopen = reopen  # opens the capture again when FrameIngest lost it
         self._clock = clock or SystemClock()
-        self.events = EventLog(clock=self._clock)
+        # Sequence numbers go on rising across restarts (milliseconds of wall time at the
+        # start), so a client resuming with Last-Event-ID from an earlier run misses nothing.
+        self.events = EventLog(clock=self._clock, first_seq=int(self._clock.now() * 1000))
         self.releases = Releases(self.events, self._clock)
         self.audio_clock = AudioClock(OUTPUT_AUDIO.rate_hz)
         self.stats = CycleStats()
@@ -145,6 +151,11 @@ class StreamSession:
                 await self._clock.sleep(ERROR_BACKOFF_S)
                 continue
             self._note_state(snapshot)
+            if snapshot.lost and self._reopen is not None:
+                if question is not None:
+                    question.fail(RuntimeError("the stream is reconnecting; ask again shortly"))
+                await self._reopen_capture()
+                continue
             if snapshot.batch is None or snapshot.state is not StreamState.LIVE:
                 if question is not None:
                     question.fail(
@@ -185,11 +196,27 @@ class StreamSession:
                 raise piece
             yield piece
 
+    async def _reopen_capture(self) -> None:
+        assert self._reopen is not None
+        log.warning("stream %s: FrameIngest lost the capture; reopening it", self.stream_id)
+        try:
+            reopened = await self._reopen()
+        except Exception as error:
+            log.warning("stream %s: reopening failed: %s", self.stream_id, error)
+            reopened = False
+        if reopened:
+            self._push_delay()  # the new capture starts undelayed: give it the delay again
+        await self._clock.sleep(IDLE_POLL_S if reopened else ERROR_BACKOFF_S)
+
     def _note_state(self, snapshot: IngestSnapshot) -> None:
-        if snapshot.state is not self.source_state:
-            self.source_state = snapshot.state
+        state = StreamState.RECONNECTING if snapshot.lost else snapshot.state
+        if state is not self.source_state:
+            self.source_state = state
+            detail = "FrameIngest restarted; reopening the source" if snapshot.lost else ""
             self.releases.now(
-                StateChanged(stream_id=self.stream_id, state=snapshot.state, detail=snapshot.detail)
+                StateChanged(
+                    stream_id=self.stream_id, state=state, detail=detail or snapshot.detail
+                )
             )
 
     def _context(self) -> CycleContext:
@@ -243,6 +270,7 @@ class StreamSession:
     def status(self) -> dict[str, object]:
         return {
             "stream_id": self.stream_id,
+            "run": self.run,
             "source_state": str(self.source_state),
             "sync_policy": str(self.settings.sync_policy),
             "target_delay_s": round(self.delay.target_delay_s, 3),

@@ -182,7 +182,11 @@ class ServiceSettings(StreamSettings, BaseSettings):
     client_queue_frames: int = Field(
         8, ge=1, le=1000, description="Frames a slow viewer may lag before it is dropped."
     )
-    data_dir: str = Field("data", description="Where transcripts live.")
+    data_dir: str = Field(
+        "data",
+        description="Where transcripts and the streams to resume after a restart live (SQLite); "
+        "on a cluster, a disk every gateway replica reaches (docs/deploy.md).",
+    )
     log_level: str = Field(
         "INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$", description="The service's log level."
     )

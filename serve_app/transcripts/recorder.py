@@ -9,7 +9,9 @@ from serve_app.session.event_log import EventLog
 from serve_app.transcripts.store import TranscriptLine, TranscriptStore
 
 
-async def record_transcript(stream_id: str, events: EventLog, store: TranscriptStore) -> None:
+async def record_transcript(
+    stream_id: str, run: int, events: EventLog, store: TranscriptStore
+) -> None:
     """Runs until the log closes, having stored everything it held (skips are not lines)."""
     first_frame: dict[int, float] = {}
     async for event in events.follow(-1):
@@ -24,5 +26,6 @@ async def record_transcript(stream_id: str, events: EventLog, store: TranscriptS
                 wall_ts=event.wall_ts,
                 text=event.text.strip(),
                 kind=event.kind,
+                run=run,
             )
             await asyncio.to_thread(store.add, line)  # SQLite off the event loop

@@ -1,14 +1,22 @@
-"""TranscriptStore: every commentary line, kept in SQLite so none is lost on restart."""
+"""TranscriptStore: every commentary line, kept in SQLite so none is lost on restart.
+
+Append-only: each line is a new row, and each run of a stream (its first start, each resume
+after a restart) has its own run number, so a restarted stream counting its cycles from 1
+again never overwrites what an earlier run said. Lines are read in pages, oldest first.
+"""
 
 from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+# A new table name: files written before lines were append-only keep their old table untouched.
 SCHEMA = """
-CREATE TABLE IF NOT EXISTS lines (
+CREATE TABLE IF NOT EXISTS transcript (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
     stream_id   TEXT    NOT NULL,
     cycle       INTEGER NOT NULL,
     media_start REAL    NOT NULL,  -- media time of the oldest frame the line speaks of
@@ -16,10 +24,12 @@ CREATE TABLE IF NOT EXISTS lines (
     wall_ts     REAL    NOT NULL,
     text        TEXT    NOT NULL,
     kind        TEXT    NOT NULL DEFAULT 'commentary',  -- or 'answer' to a question
-    PRIMARY KEY (stream_id, cycle, kind)
+    run         INTEGER NOT NULL DEFAULT 1
 );
-CREATE INDEX IF NOT EXISTS lines_by_stream ON lines (stream_id, media_ts);
+CREATE INDEX IF NOT EXISTS transcript_by_stream ON transcript (stream_id, id);
 """
+COLUMNS = "stream_id, cycle, media_start, media_ts, wall_ts, text, kind, run"
+PAGE_LINES = 1_000  # a page of an export: small enough to hold, large enough to be quick
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +41,7 @@ class TranscriptLine:
     wall_ts: float
     text: str
     kind: str = "commentary"
+    run: int = 1
 
 
 class TranscriptStore:
@@ -45,10 +56,11 @@ class TranscriptStore:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
 
-    def add(self, line: TranscriptLine) -> None:
+    def add(self, line: TranscriptLine) -> int:
+        """Append a line; its id, which orders it after every line stored before."""
         with self._lock:
-            self._db.execute(
-                "INSERT OR REPLACE INTO lines VALUES (?, ?, ?, ?, ?, ?, ?)",
+            cursor = self._db.execute(
+                f"INSERT INTO transcript ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     line.stream_id,
                     line.cycle,
@@ -57,16 +69,32 @@ class TranscriptStore:
                     line.wall_ts,
                     line.text,
                     line.kind,
+                    line.run,
                 ),
             )
+        return int(cursor.lastrowid or 0)
 
-    def lines(self, stream_id: str, limit: int = 10_000) -> list[TranscriptLine]:
+    def page(
+        self, stream_id: str, after_id: int = 0, limit: int = PAGE_LINES
+    ) -> list[tuple[int, TranscriptLine]]:
+        """Up to ``limit`` lines stored after ``after_id``, oldest first, with their ids."""
         with self._lock:
             rows = self._db.execute(
-                "SELECT * FROM lines WHERE stream_id = ? ORDER BY wall_ts LIMIT ?",
-                (stream_id, limit),
+                f"SELECT id, {COLUMNS} FROM transcript WHERE stream_id = ? AND id > ? "
+                "ORDER BY id LIMIT ?",
+                (stream_id, after_id, limit),
             ).fetchall()
-        return [TranscriptLine(*row) for row in rows]
+        return [(row[0], TranscriptLine(*row[1:])) for row in rows]
+
+    def iter_lines(self, stream_id: str, page_lines: int = PAGE_LINES) -> Iterator[TranscriptLine]:
+        """Every line of the stream, oldest first, read a page at a time: no cap."""
+        after = 0
+        while page := self.page(stream_id, after, page_lines):
+            yield from (line for _, line in page)
+            after = page[-1][0]
+
+    def lines(self, stream_id: str) -> list[TranscriptLine]:
+        return list(self.iter_lines(stream_id))
 
     def close(self) -> None:
         with self._lock:

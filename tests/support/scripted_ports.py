@@ -57,6 +57,7 @@ class ScriptedPorts:
         self.fail_frames: Exception | None = None
         self.fail_voice: Exception | None = None
         self.hang_voice = False  # a Vocoder that never answers (its replica is gone)
+        self.lose_capture = False  # FrameIngest restarted: it holds no capture for the stream
         self.requests: list[DescribeRequest] = []
         self.speech: list[SpeechRequest] = []
         self.delays: list[float] = []
@@ -65,6 +66,8 @@ class ScriptedPorts:
     async def take_batch(self, stream_id: str, repeat_ok: bool = False) -> IngestSnapshot:
         if self.fail_frames is not None:
             raise self.fail_frames
+        if self.lose_capture:
+            return IngestSnapshot(None, StreamState.STOPPED, "no such stream", lost=True)
         self.batch_times.append(self.clock.now())
         if self.state is not StreamState.LIVE:
             return IngestSnapshot(None, self.state, "scripted")

@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from serve_app.clock import Clock, SystemClock
+from serve_app.clock import Clock, ManualClock, SystemClock
 from serve_app.ingest.capture_loop import StreamCapture
-from serve_app.ingest.registry import PROBE_GRACE_S, IngestRegistry
+from serve_app.ingest.registry import PROBE_GRACE_S, REOPEN_WAIT_S, IngestRegistry
 from serve_app.messages import DisplayFrame, StreamState
 from serve_app.settings import ServiceSettings, StreamSettings
 from tests.support.fixture_video import read_index_jpeg, write_counter_clip
+from tests.support.scripted_ports import run_until
 
 STATUS_FIELDS = {
     "source",
@@ -168,13 +169,38 @@ async def test_a_source_that_does_not_answer_in_time_is_refused_and_closed_if_it
 async def test_an_unknown_stream_is_stopped_and_has_no_frames(
     make_registry: MakeRegistry,
 ) -> None:
-    registry = make_registry()
+    clock = ManualClock()
+    registry = make_registry(clock)
     snapshot = registry.take_batch("nope")
     assert snapshot.batch is None and snapshot.state is StreamState.STOPPED
-    assert snapshot.detail == "no such stream"
+    assert snapshot.detail == "no such stream" and snapshot.lost, "the gateway reopens it"
     assert registry.latest_frame("nope") is None
-    assert await drain(registry.display_frames("nope")) == []
+    viewer = asyncio.create_task(drain(registry.display_frames("nope")))
+    await run_until(clock, viewer.done, step_s=0.25)
+    assert viewer.result() == [] and clock.now() - 1_000 >= REOPEN_WAIT_S
     await registry.close_stream("nope")  # nothing to close is not an error
+
+
+async def test_a_viewer_waits_for_a_stream_that_is_being_reopened(
+    make_registry: MakeRegistry, clip: Path
+) -> None:
+    registry = make_registry()
+    viewer = asyncio.create_task(anext(aiter(registry.display_frames("s"))))
+    await asyncio.sleep(0.3)
+    assert not viewer.done(), "a restarted FrameIngest does not end its viewers at once"
+    assert (await registry.open_stream("s", str(clip), StreamSettings())).ok
+    frame = await asyncio.wait_for(viewer, 10)
+    assert frame.jpeg.startswith(b"\xff\xd8")
+
+
+async def test_reopening_a_stream_it_holds_from_the_same_source_adopts_it(
+    make_registry: MakeRegistry, clip: Path
+) -> None:
+    registry = make_registry()
+    assert (await registry.open_stream("s", str(clip), StreamSettings())).ok
+    again = await registry.open_stream("s", str(clip), StreamSettings())
+    assert again.ok, "a resuming gateway and this replica agree: it is the same stream"
+    assert list(registry.status()) == ["s"]
 
 
 async def test_display_frames_are_paced_by_the_clock_and_end_when_the_stream_closes(

@@ -21,6 +21,7 @@ from serve_app.messages import CycleEnded, OpenResult, StateChanged, StreamResul
 from serve_app.session.registry import StreamRegistry
 from serve_app.session.stages import Stages
 from serve_app.session.stream_session import StreamSession
+from serve_app.session.stream_specs import StreamSpecStore
 from serve_app.settings import LIVE_STREAM_SETTINGS, ServiceSettings, StreamSettings, SyncPolicy
 from serve_app.transcripts.store import TranscriptStore
 from tests.support.scripted_ports import ScriptedPorts, run_until, settle
@@ -55,7 +56,9 @@ class FakeStage:
 class Service:
     """A registry over fake stages and scripted session ports, all on one ManualClock."""
 
-    def __init__(self, store_path: Path, **settings: Any) -> None:
+    def __init__(
+        self, store_path: Path, specs: StreamSpecStore | None = None, **settings: Any
+    ) -> None:
         self.clock = ManualClock()
         self.ports = ScriptedPorts(self.clock)
         self.ports.state = StreamState.STARTING
@@ -70,6 +73,7 @@ class Service:
             describer_speaks=False,
             backend_info=BACKEND,
             clock=self.clock,
+            specs=specs,
         )
 
     async def create(self, stream_id: str, source: str = "demo", **overrides: Any) -> StreamResult:
@@ -91,8 +95,8 @@ MakeService = Callable[..., Service]
 async def make_service(tmp_path: Path) -> AsyncIterator[MakeService]:
     made: list[Service] = []
 
-    def make(**settings: Any) -> Service:
-        made.append(Service(tmp_path / f"transcripts-{len(made)}.sqlite", **settings))
+    def make(specs: StreamSpecStore | None = None, **settings: Any) -> Service:
+        made.append(Service(tmp_path / f"transcripts-{len(made)}.sqlite", specs, **settings))
         return made[-1]
 
     yield make
@@ -298,3 +302,55 @@ async def test_status_reports_the_backend_streams_and_live_settings(service: Ser
 
 async def _collect(items: AsyncIterator[Any]) -> list[Any]:
     return [item async for item in items]
+
+
+# --- durable streams ----------------------------------------------------------------------
+
+
+async def test_a_new_registry_resumes_every_stored_stream_as_it_was(
+    make_service: MakeService, tmp_path: Path
+) -> None:
+    specs = StreamSpecStore(tmp_path / "streams.sqlite")
+    first = make_service(specs)
+    await first.create("cam", "demo:bikes.mp4", inference_interval_s=7.0)
+    await first.create("gone")
+    await first.registry.delete_stream("gone")
+    # The gateway's replica dies: a new one over the same store takes over.
+    second = make_service(StreamSpecStore(tmp_path / "streams.sqlite"))
+    assert second.registry.get_stream("cam")["source_state"] == "reconnecting"
+    await second.registry.resume()
+    assert second.ids() == ["cam"], "a deleted stream stays deleted"
+    (stream_id, source, settings, _) = second.ingest.opened[0]
+    assert (stream_id, source, settings.inference_interval_s) == ("cam", "demo:bikes.mp4", 7.0)
+    assert second.session("cam").run == 2, "each start of a stream is a new run"
+
+
+async def test_a_client_of_a_stream_being_resumed_waits_for_it(
+    make_service: MakeService, tmp_path: Path
+) -> None:
+    specs = StreamSpecStore(tmp_path / "streams.sqlite")
+    await make_service(specs).create("cam")
+    service = make_service(StreamSpecStore(tmp_path / "streams.sqlite"))
+    follower = asyncio.create_task(anext(aiter(service.registry.follow("cam", None))))
+    await settle()
+    assert not follower.done(), "not ended: the stream is coming back"
+    service.ports.state = StreamState.LIVE
+    await service.registry.resume()
+    await run_until(service.clock, follower.done)
+    assert follower.result().stream_id == "cam"
+
+
+async def test_a_capture_frame_ingest_lost_is_reopened_and_reported(service: Service) -> None:
+    await service.create("cam")
+    service.ports.state = StreamState.LIVE
+    service.ports.lose_capture = True  # FrameIngest restarted and holds nothing
+    await run_until(service.clock, lambda: len(service.ingest.opened) >= 2)
+    service.ports.lose_capture = False
+    await run_until(
+        service.clock,
+        lambda: any(isinstance(e, CycleEnded) for e in service.session("cam").events.since(-1)),
+    )
+    states = [e for e in service.session("cam").events.since(-1) if isinstance(e, StateChanged)]
+    assert [s.state for s in states][:2] == [StreamState.RECONNECTING, StreamState.LIVE]
+    assert "FrameIngest restarted" in states[0].detail
+    assert service.ports.delays.count(service.session("cam").delay.target_delay_s) >= 2

@@ -1,0 +1,81 @@
+"""StreamSpecStore: every stream's spec (id, source, settings) on disk, so streams outlive
+the replicas that run them.
+
+A new StreamGateway resumes every stored stream; a stream leaves the store only when it is
+deleted. Each start of a stream (its first, or a resume after a restart) gets the next run
+number, which keeps the transcript lines of different runs apart.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS streams (
+    stream_id TEXT PRIMARY KEY,
+    source    TEXT    NOT NULL,
+    overrides TEXT    NOT NULL,  -- JSON object of per-stream settings, as the client gave them
+    trusted   INTEGER NOT NULL,  -- the operator's own (config), not a client's
+    runs      INTEGER NOT NULL DEFAULT 0
+);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class StreamSpec:
+    stream_id: str
+    source: str
+    overrides: dict[str, Any] | None = None
+    trusted: bool = False
+
+
+class StreamSpecStore:
+    """A small SQLite file beside the transcripts; WAL so a reader never blocks the writer."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.executescript(SCHEMA)
+
+    def save(self, spec: StreamSpec) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO streams (stream_id, source, overrides, trusted) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (stream_id) DO UPDATE SET source = excluded.source, "
+                "overrides = excluded.overrides, trusted = excluded.trusted",
+                (spec.stream_id, spec.source, json.dumps(spec.overrides or {}), int(spec.trusted)),
+            )
+
+    def next_run(self, stream_id: str) -> int:
+        """Count one more start of the stream; its number (1 for the first)."""
+        with self._lock:
+            row = self._db.execute(
+                "UPDATE streams SET runs = runs + 1 WHERE stream_id = ? RETURNING runs",
+                (stream_id,),
+            ).fetchone()
+        return int(row[0]) if row else 1
+
+    def remove(self, stream_id: str) -> None:
+        with self._lock:
+            self._db.execute("DELETE FROM streams WHERE stream_id = ?", (stream_id,))
+
+    def all(self) -> list[StreamSpec]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT stream_id, source, overrides, trusted FROM streams ORDER BY rowid"
+            ).fetchall()
+        return [
+            StreamSpec(row[0], row[1], json.loads(row[2]) or None, bool(row[3])) for row in rows
+        ]
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
