@@ -15,7 +15,8 @@ from typing import Any
 from ray.serve import Application
 from ray.serve.config import RequestRouterConfig
 
-from deployments.backend_choice import BackendChoice, check_can_start, choose_backends, gpu_present
+from deployments.backend_choice import BackendChoice, check_can_start, choose_backends
+from deployments.cluster import gpus_in_reach
 from deployments.commentator import Commentator
 from deployments.frame_ingest import FrameIngest
 from deployments.gateway import StreamGateway
@@ -94,4 +95,6 @@ def build_app(args: dict[str, Any]) -> Application:
     """Ray Serve application builder (serve_config.yaml: import_path: deployments.app:build_app)."""
     settings = load_settings(args)  # raises SettingsError naming each bad field
     logging.getLogger("serve_app").setLevel(settings.log_level)
-    return build_graph(settings, gpu_present())
+    sight = gpus_in_reach()
+    log.info("GPUs: %s", sight.seen_on)
+    return build_graph(settings, sight.available)

@@ -31,11 +31,13 @@ class SharedUpstream(Generic[T]):
         broadcaster: Broadcaster[T],
         open_upstream: Callable[[], AsyncIterator[T]],
         retry_s: float = RETRY_S,
+        on_break: Callable[[Exception], None] | None = None,
     ) -> None:
         self.name = name
         self.clients = broadcaster
         self._open = open_upstream  # called again on each reconnect: it may resume
         self._retry_s = retry_s
+        self._on_break = on_break  # tells the clients, who stay connected meanwhile
         self._task: asyncio.Task[None] | None = None
         self.opened = 0  # upstreams opened so far (reconnects included)
 
@@ -65,6 +67,8 @@ class SharedUpstream(Generic[T]):
                 raise
             except Exception as error:
                 log.warning("%s: upstream broke (%s); reconnecting", self.name, error)
+                if self._on_break is not None:
+                    self._on_break(error)
                 await asyncio.sleep(self._retry_s)
 
     async def _pump(self) -> bool:

@@ -14,7 +14,7 @@ from typing import Protocol
 
 from serve_app.http.broadcaster import Broadcaster, Overflow
 from serve_app.http.shared_upstream import RETRY_S, SharedUpstream
-from serve_app.messages import DisplayFrame, StreamEvent
+from serve_app.messages import DisplayFrame, StateChanged, StreamEvent, StreamState
 
 EVENT_QUEUE = 512  # events a slow SSE client may lag before it is dropped (and reconnects)
 
@@ -66,7 +66,9 @@ class StreamHub:
             Broadcaster(event_queue, Overflow.DISCONNECT),  # no line lost: it reconnects
             self._follow_events,
             retry_s,
+            on_break=self._announce_break,
         )
+        self._break_announced = False
 
     @property
     def closed(self) -> bool:
@@ -82,9 +84,27 @@ class StreamHub:
         try:
             async for event in events:
                 self._last_event_seq = event.seq
+                self._break_announced = False
                 yield event
         finally:
             await _close(events)
+
+    def _announce_break(self, error: Exception) -> None:
+        """The gateway went away: say so once, while the clients stay connected for its return.
+
+        The notice has no sequence number (it is not in the stream's log), so an SSE client's
+        Last-Event-ID stays that of the last logged event.
+        """
+        if self._break_announced:
+            return
+        self._break_announced = True
+        self.events.clients.publish(
+            StateChanged(
+                stream_id=self.stream_id,
+                state=StreamState.RECONNECTING,
+                detail=f"the service is restarting ({type(error).__name__}); stay connected",
+            )
+        )
 
     async def close(self) -> None:
         await asyncio.gather(self.frames.close(), self.events.close())

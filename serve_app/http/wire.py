@@ -54,11 +54,10 @@ def sse_message(event: StreamEvent) -> SseMessage | None:
     """
     if isinstance(event, AudioChunk):
         return None
-    return {
-        "event": event.type,
-        "id": str(event.seq),
-        "data": event.model_dump_json(exclude={"pcm"}),
-    }
+    message = {"event": event.type, "data": event.model_dump_json(exclude={"pcm"})}
+    if event.seq >= 0:  # a notice from the Ingress itself is not in the log: no id to resume at
+        message["id"] = str(event.seq)
+    return message
 
 
 async def sse_messages(events: AsyncIterable[StreamEvent]) -> AsyncIterator[SseMessage]:

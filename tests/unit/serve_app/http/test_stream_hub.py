@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator, Sequence
 
 from serve_app.http.stream_hub import StreamHub, StreamHubs
-from serve_app.messages import CommentaryText, DisplayFrame, StreamEvent
+from serve_app.messages import CommentaryText, DisplayFrame, StateChanged, StreamEvent, StreamState
 
 FOREVER = 3600.0  # a feed that stays open until it is closed
 
@@ -102,8 +102,19 @@ async def test_a_broken_event_upstream_resumes_after_the_last_relayed_event() ->
     feeds = Feeds(follows=[[text(1), text(2), ConnectionError("replica restarted")], [text(3)]])
     hub = StreamHub("s", feeds, frame_queue=8, retry_s=0)
     got = await drain(hub.events.subscribe())
-    assert got == [text(1), text(2), text(3)]
+    notice = got[2]
+    assert isinstance(notice, StateChanged) and notice.state is StreamState.RECONNECTING
+    assert notice.seq == -1, "not a logged event: a client resumes after text 2"
+    assert got[:2] + got[3:] == [text(1), text(2), text(3)]
     assert feeds.follow_after == [None, 2]
+
+
+async def test_a_long_outage_is_announced_once_not_at_every_retry() -> None:
+    broken = [ConnectionError("no replica")]
+    feeds = Feeds(follows=[[text(1), *broken], broken, broken, [text(2)]])
+    hub = StreamHub("s", feeds, frame_queue=8, retry_s=0)
+    got = await drain(hub.events.subscribe())
+    assert [type(e).__name__ for e in got] == ["CommentaryText", "StateChanged", "CommentaryText"]
 
 
 async def test_the_last_client_leaving_closes_the_event_feed() -> None:

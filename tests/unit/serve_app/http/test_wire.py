@@ -137,3 +137,9 @@ async def test_a_model_failing_mid_answer_ends_the_stream_with_an_error() -> Non
     messages = await collect(wire.answer_messages("s", failing()))
     assert [m["event"] for m in messages] == ["answer", "error"]
     assert json.loads(messages[-1]["data"]) == {"error": "the model failed"}
+
+
+def test_a_notice_that_is_not_in_the_log_carries_no_id_to_resume_at() -> None:
+    notice = StateChanged(stream_id="s", state=StreamState.RECONNECTING, detail="restarting")
+    message = wire.sse_message(notice)
+    assert message is not None and "id" not in message and message["event"] == "state"

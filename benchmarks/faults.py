@@ -1,0 +1,214 @@
+"""Fault drill: kill each deployment's replica process mid-stream, with clients connected.
+
+Starts the real application (embedded default), connects an SSE client (resuming with
+Last-Event-ID whenever its connection drops, as a browser's EventSource does), an MJPEG viewer
+and an audio listener to the default stream, then kills one replica at a time with SIGKILL
+(found by its process title, ``ray::ServeReplica:<app>:<Deployment>``) and measures how long
+until commentary reaches the SSE client again and video frames flow again. At the end every
+line the SSE client saw is compared with the stored transcript.
+
+    python -m benchmarks.faults [--deployments Commentator Vocoder ...] [--bound 90]
+
+Writes benchmarks/results/faults.json: per deployment ``recovered``, ``recovery_s``,
+``lost_lines``, ``duplicated_lines``, plus the clients' HTTP statuses.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from tests.support.serve_process import ServeProcess, free_port
+from tests.support.streams import read_mjpeg
+
+RESULTS = Path(__file__).resolve().parent / "results"
+ORDER = ["Commentator", "Vocoder", "FrameIngest", "StreamGateway", "Ingress"]
+
+
+def replica_pids(deployment: str) -> list[int]:
+    """The pids of a deployment's replica processes on this machine."""
+    found = subprocess.run(
+        ["pgrep", "-f", f"ray::ServeReplica:[^ ]*:{deployment}( |\\.|$)"],
+        capture_output=True,
+        text=True,
+    )
+    return [int(pid) for pid in found.stdout.split()]
+
+
+@dataclass
+class Clients:
+    """An SSE client, an MJPEG viewer and an audio listener, each reconnecting on its own."""
+
+    base_url: str
+    headers: dict[str, str] = field(default_factory=dict)
+    statuses: Counter[int] = field(default_factory=Counter)
+    lines: list[dict[str, Any]] = field(default_factory=list)  # cycle_end events seen
+    seqs: list[int] = field(default_factory=list)
+    line_times: list[float] = field(default_factory=list)
+    frame_times: list[float] = field(default_factory=list)
+    audio_bytes: int = 0
+    reconnects: Counter[str] = field(default_factory=Counter)
+    _stop: threading.Event = field(default_factory=threading.Event)
+
+    def start(self) -> None:
+        for target in (self._events, self._video, self._audio):
+            threading.Thread(target=self._forever, args=(target,), daemon=True).start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _forever(self, read: Any) -> None:
+        with httpx.Client(base_url=self.base_url, headers=self.headers, timeout=30) as client:
+            while not self._stop.is_set():
+                try:
+                    read(client)
+                except httpx.HTTPStatusError as error:
+                    self.statuses[error.response.status_code] += 1
+                except (httpx.HTTPError, ValueError, KeyError):
+                    pass  # a dropped connection: reconnect, as a player would
+                self.reconnects[read.__name__] += 1
+                time.sleep(0.5)
+
+    def _events(self, client: httpx.Client) -> None:
+        headers = {"Last-Event-ID": str(self.seqs[-1])} if self.seqs else {}
+        with client.stream("GET", "/api/events", headers=headers, timeout=None) as response:
+            self.statuses[response.status_code] += 1
+            response.raise_for_status()
+            kind = ""
+            for raw in response.iter_lines():
+                if self._stop.is_set():
+                    return
+                if raw.startswith("event:"):
+                    kind = raw[6:].strip()
+                elif raw.startswith("data:") and kind:
+                    data = json.loads(raw[5:])
+                    self.seqs.append(int(data["seq"]))
+                    if kind == "cycle_end":
+                        self.lines.append(data)
+                        self.line_times.append(time.time())
+
+    def _video(self, client: httpx.Client) -> None:
+        for part in read_mjpeg(client, "/api/mjpeg", seconds=3600):
+            self.frame_times.append(part.received_at)
+            if self._stop.is_set():
+                return
+
+    def _audio(self, client: httpx.Client) -> None:
+        with client.stream("GET", "/api/audio-stream", timeout=httpx.Timeout(10, read=30)) as r:
+            self.statuses[r.status_code] += 1
+            r.raise_for_status()
+            for chunk in r.iter_bytes():
+                self.audio_bytes += len(chunk)
+                if self._stop.is_set():
+                    return
+
+
+def wait_for(predicate: Any, bound_s: float) -> float | None:
+    started = time.time()
+    while time.time() - started < bound_s:
+        if predicate():
+            return time.time() - started
+        time.sleep(0.2)
+    return None
+
+
+def kill_and_watch(clients: Clients, deployment: str, bound_s: float) -> dict[str, Any]:
+    """SIGKILL the deployment's replicas; seconds until commentary and video are back."""
+    pids = replica_pids(deployment)
+    if not pids:
+        return {"recovered": False, "recovery_s": None, "error": "no replica process found"}
+    killed_at = time.time()
+    for pid in pids:
+        os.kill(pid, signal.SIGKILL)
+    text_s = wait_for(lambda: any(t > killed_at for t in clients.line_times), bound_s)
+    video_s = wait_for(lambda: any(t > killed_at + 1 for t in clients.frame_times), bound_s)
+    recovered = text_s is not None and video_s is not None
+    return {
+        "pids": pids,
+        "recovered": recovered,
+        "recovery_s": round(max(text_s or 0.0, video_s or 0.0), 2) if recovered else None,
+        "text_back_s": None if text_s is None else round(text_s, 2),
+        "video_back_s": None if video_s is None else round(video_s, 2),
+    }
+
+
+def compare_with_transcript(clients: Clients, transcript: list[dict[str, Any]]) -> dict[str, int]:
+    """Lines the client saw but the store lacks (or the reverse), and lines seen or stored twice."""
+    seen = [
+        (line["text"].strip(), round(line["media_ts_s"], 3))
+        for line in clients.lines
+        if not line["skip"] and line["text"].strip() and line["kind"] == "commentary"
+    ]
+    first_seen = min((line["wall_ts"] for line in clients.lines), default=0.0)
+    stored = [
+        (line["text"], round(line["media_ts"], 3))
+        for line in transcript
+        if line["kind"] == "commentary" and line["wall_ts"] >= first_seen - 0.001
+    ]
+    runs_cycles = Counter((line["run"], line["cycle"], line["kind"]) for line in transcript)
+    return {
+        "lost_lines": len(set(seen) ^ set(stored)),
+        "duplicated_lines": sum(n - 1 for n in Counter(seen).values())
+        + sum(n - 1 for n in runs_cycles.values())
+        + sum(n - 1 for n in Counter(clients.seqs).values()),
+        "lines_seen": len(seen),
+    }
+
+
+def drill(deployments: list[str], bound_s: float, settle_s: float, workdir: Path) -> dict:
+    service = ServeProcess(workdir, free_port(), args={"data_dir": str(workdir / "data")})
+    results: dict[str, Any] = {}
+    with service.running():
+        clients = Clients(service.base_url)
+        clients.start()
+        wait_for(lambda: len(clients.lines) >= 2 and clients.frame_times, 120)
+        for deployment in deployments:
+            print(f"killing {deployment} ...", flush=True)
+            results[deployment] = kill_and_watch(clients, deployment, bound_s)
+            print(f"  {results[deployment]}", flush=True)
+            time.sleep(settle_s)  # let the stream run a few cycles before the next fault
+        clients.stop()
+        time.sleep(2)  # the recorder stores the last released line
+        transcript = httpx.get(f"{service.base_url}/api/streams/demo/transcript", timeout=30)
+        checked = compare_with_transcript(clients, transcript.json())
+    for entry in results.values():
+        entry.update(lost_lines=checked["lost_lines"], duplicated_lines=checked["duplicated_lines"])
+    return {
+        "deployments": results,
+        "lines_seen": checked["lines_seen"],
+        "client_statuses": {str(k): v for k, v in sorted(clients.statuses.items())},
+        "client_5xx": sum(v for k, v in clients.statuses.items() if k >= 500),
+        "client_reconnects": dict(clients.reconnects),
+        "audio_bytes": clients.audio_bytes,
+        "bound_s": bound_s,
+        "note": "lost_lines and duplicated_lines are counted over the whole drill",
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--deployments", nargs="+", default=ORDER, choices=ORDER)
+    parser.add_argument("--bound", type=float, default=90.0, help="seconds to wait for recovery")
+    parser.add_argument("--settle", type=float, default=8.0)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        result = drill(args.deployments, args.bound, args.settle, Path(tmp))
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "faults.json").write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
