@@ -16,6 +16,7 @@ Writes benchmarks/results/faults.json: per deployment ``recovered``, ``recovery_
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import signal
@@ -135,6 +136,8 @@ def kill_and_watch(clients: Clients, deployment: str, bound_s: float) -> dict[st
     text_s = wait_for(lambda: any(t > killed_at for t in clients.line_times), bound_s)
     video_s = wait_for(lambda: any(t > killed_at + 1 for t in clients.frame_times), bound_s)
     recovered = text_s is not None and video_s is not None
+    # The video may not have stopped at all: measure its outage from the frames' arrivals.
+    video_s = back_after(clients.frame_times, killed_at, bound_s) if recovered else None
     return {
         "pids": pids,
         "recovered": recovered,
@@ -144,27 +147,44 @@ def kill_and_watch(clients: Clients, deployment: str, bound_s: float) -> dict[st
     }
 
 
-def compare_with_transcript(clients: Clients, transcript: list[dict[str, Any]]) -> dict[str, int]:
+def compare_with_transcript(clients: Clients, transcript: list[dict[str, Any]]) -> dict[str, Any]:
     """Lines the client saw but the store lacks (or the reverse), and lines seen or stored twice."""
+    # A line is its text and the instant it was released (the event's wall_ts, which the store
+    # keeps): media time alone repeats when a restarted capture plays a file from its start.
     seen = [
-        (line["text"].strip(), round(line["media_ts_s"], 3))
+        (line["text"].strip(), round(line["wall_ts"], 3))
         for line in clients.lines
         if not line["skip"] and line["text"].strip() and line["kind"] == "commentary"
     ]
     first_seen = min((line["wall_ts"] for line in clients.lines), default=0.0)
     stored = [
-        (line["text"], round(line["media_ts"], 3))
+        (line["text"], round(line["wall_ts"], 3))
         for line in transcript
         if line["kind"] == "commentary" and line["wall_ts"] >= first_seen - 0.001
     ]
     runs_cycles = Counter((line["run"], line["cycle"], line["kind"]) for line in transcript)
+    duplicated = (
+        [f"seen twice: {text!r}" for (text, _), n in Counter(seen).items() if n > 1]
+        + [f"stored twice: run {r} cycle {c}" for (r, c, _), n in runs_cycles.items() if n > 1]
+        + [f"event seq {seq} twice" for seq, n in Counter(clients.seqs).items() if n > 1]
+    )
+    lost = [f"seen, not stored: {line!r}" for line in sorted(set(seen) - set(stored))] + [
+        f"stored, not seen: {line!r}" for line in sorted(set(stored) - set(seen))
+    ]
     return {
-        "lost_lines": len(set(seen) ^ set(stored)),
-        "duplicated_lines": sum(n - 1 for n in Counter(seen).values())
-        + sum(n - 1 for n in runs_cycles.values())
-        + sum(n - 1 for n in Counter(clients.seqs).values()),
+        "lost_lines": len(lost),
+        "duplicated_lines": len(duplicated),
         "lines_seen": len(seen),
+        "problems": lost + duplicated,
     }
+
+
+def back_after(times: list[float], killed_at: float, bound_s: float) -> float:
+    """Seconds from the kill to the end of the longest gap in ``times`` after it (0: none)."""
+    after = [killed_at, *(t for t in times if killed_at < t <= killed_at + bound_s)]
+    gaps = [(b - a, b) for a, b in itertools.pairwise(after)]
+    longest, ended_at = max(gaps, default=(0.0, killed_at))
+    return 0.0 if longest < 1.0 else ended_at - killed_at
 
 
 def drill(deployments: list[str], bound_s: float, settle_s: float, workdir: Path) -> dict:
@@ -188,6 +208,7 @@ def drill(deployments: list[str], bound_s: float, settle_s: float, workdir: Path
     return {
         "deployments": results,
         "lines_seen": checked["lines_seen"],
+        "problems": checked["problems"],
         "client_statuses": {str(k): v for k, v in sorted(clients.statuses.items())},
         "client_5xx": sum(v for k, v in clients.statuses.items() if k >= 500),
         "client_reconnects": dict(clients.reconnects),
