@@ -39,12 +39,20 @@ class HandlePorts:
         return await self._ingest.take_batch.remote(stream_id, repeat_ok)
 
     async def describe(self, request: DescribeRequest) -> AsyncIterator[DescriberOutput]:
-        async for output in self._commentator.describe.remote(request):
-            yield output
+        response = self._commentator.describe.remote(request)
+        try:
+            async for output in response:
+                yield output
+        finally:
+            response.cancel()  # an abandoned call must not keep running, or hold its slot
 
     async def synthesize(self, request: SpeechRequest) -> AsyncIterator[np.ndarray]:
-        async for chunk in self._vocoder.synthesize.remote(request):
-            yield chunk
+        response = self._vocoder.synthesize.remote(request)
+        try:
+            async for chunk in response:
+                yield chunk
+        finally:
+            response.cancel()  # a call past its deadline must not keep the Vocoder busy
 
     async def set_display_delay(self, stream_id: str, delay_s: float) -> None:
         await self._ingest.set_display_delay.remote(stream_id, delay_s)

@@ -30,7 +30,7 @@ def resample(samples: np.ndarray, in_rate_hz: int, out_rate_hz: int) -> np.ndarr
 class PcmResampler:
     """Float chunks at ``in_rate_hz`` → int16 at a whole multiple of it, seamless across chunks."""
 
-    def __init__(self, in_rate_hz: int = 24_000, out_rate_hz: int = 48_000) -> None:
+    def __init__(self, in_rate_hz: int, out_rate_hz: int) -> None:
         ratio = Fraction(out_rate_hz, in_rate_hz)
         self.up, self.down = ratio.numerator, ratio.denominator
         if self.down != 1:

@@ -160,6 +160,8 @@ class CycleEnded(_Event):
     error: str = ""
     speech_skipped: str = ""
     """Why this cycle's speech was cut short or not spoken (the Vocoder failed or timed out)."""
+    replayed: bool = False
+    """Sent again from the transcript after a restart (timings unknown); same seq as before."""
 
 
 class DelayChanged(_Event):

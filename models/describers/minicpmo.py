@@ -39,7 +39,7 @@ from PIL import Image
 
 from models.describers.answer_text import AnswerText
 from models.describers.frame_prep import TOKENS_PER_FRAME
-from models.describers.model_sessions import ModelSessions, StreamSession
+from models.describers.model_sessions import ModelSession, ModelSessions
 from models.describers.skip_gate import SkipGate
 from models.describers.speech_token_tap import SpeechTokenTap, tapped_speech
 from models.messages import DescribeRequest, DescriberOutput, SpeechTokens, TextDelta, Waveform
@@ -121,7 +121,7 @@ class MiniCPMODescriber:
 
     def _turn(
         self,
-        session: StreamSession,
+        session: ModelSession,
         images: list[Image.Image],
         prompt: str,
         max_new_tokens: int,

@@ -16,7 +16,7 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
-class StreamSession:
+class ModelSession:
     """One stream's place in the model: its current session id and how full that context is."""
 
     stream_id: str
@@ -44,13 +44,13 @@ class ModelSessions:
     def __init__(self, max_cycles: int, max_tokens: int) -> None:
         self._max_cycles = max_cycles
         self._max_tokens = max_tokens
-        self._sessions: dict[str, StreamSession] = {}
+        self._sessions: dict[str, ModelSession] = {}
 
     def for_turn(
         self, stream_id: str, model_session_id: object, upcoming_tokens: int
-    ) -> StreamSession:
+    ) -> ModelSession:
         """The session the stream's next turn runs in, given what the model holds now."""
-        session = self._sessions.setdefault(stream_id, StreamSession(stream_id))
+        session = self._sessions.setdefault(stream_id, ModelSession(stream_id))
         if model_session_id != session.session_id:
             session.forget_context()  # another stream ran in between: the model starts afresh
         full = session.last_context_tokens + upcoming_tokens > self._max_tokens
@@ -59,5 +59,5 @@ class ModelSessions:
             log.debug("stream %s: fresh context %s", stream_id, session.session_id)
         return session
 
-    def pop(self, stream_id: str) -> StreamSession | None:
+    def pop(self, stream_id: str) -> ModelSession | None:
         return self._sessions.pop(stream_id, None)

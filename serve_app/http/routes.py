@@ -214,7 +214,8 @@ async def events(stream_id: str, request: Request, service: ServiceDep) -> Event
         # A reconnecting client is a viewer of the shared feed like any other; what it
         # missed comes once from the event log.
         missed = await service.backend.events_since(stream_id, int(last_id))
-        source = resume_after(missed, source, lambda event: getattr(event, "seq", None))
+        # A notice from the Ingress itself (seq < 0) is not in the log: it always goes through.
+        source = resume_after(missed, source, lambda event: event.seq if event.seq >= 0 else None)
     return EventSourceResponse(wire.sse_messages(source), ping=SSE_PING_S)
 
 

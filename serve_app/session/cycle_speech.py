@@ -103,35 +103,29 @@ class CycleSpeech:
             else:
                 chunks = self._ports.synthesize(dataclasses.replace(item, piece=pieces))
                 pieces += 1
-            try:
-                async for chunk in self._within_deadline(chunks):
-                    spoke = spoke or chunk.size > 0
-                    self._publish(resampler.process(chunk))
-            except Exception as error:
-                self.skipped = f"speech skipped: {_reason(error, self._timeout_s)}"
-                log.warning("utterance %s: %s", self._utterance_id, self.skipped)
+            async for chunk in self._within_deadline(chunks):
+                spoke = spoke or chunk.size > 0
+                self._publish(resampler.process(chunk))
         if spoke:  # the held-back tail; nothing at all for an answer that said nothing
             self._publish(resampler.flush())
 
     async def _within_deadline(
         self, chunks: AsyncIterator[np.ndarray]
     ) -> AsyncIterator[np.ndarray]:
-        """The chunks, each within ``timeout_s`` of the one before (on the session's clock)."""
+        """The chunks, each within ``timeout_s`` of the one before (on the session's clock).
+
+        A Vocoder that fails or falls silent ends the iteration and sets ``skipped``.
+        """
         iterator = aiter(chunks)
         try:
             while True:
-                step = asyncio.ensure_future(anext(iterator))
-                timer = asyncio.ensure_future(self._clock.sleep(self._timeout_s))
-                await asyncio.wait({step, timer}, return_when=asyncio.FIRST_COMPLETED)
-                timer.cancel()
-                if not step.done():
-                    step.cancel()
-                    with contextlib.suppress(asyncio.CancelledError, Exception):
-                        await step
-                    raise TimeoutError
                 try:
-                    chunk = step.result()
+                    chunk = await self._next_chunk(iterator)
                 except StopAsyncIteration:
+                    return
+                except Exception as error:
+                    self.skipped = f"speech skipped: {_reason(error, self._timeout_s)}"
+                    log.warning("utterance %s: %s", self._utterance_id, self.skipped)
                     return
                 yield chunk
         finally:
@@ -139,6 +133,21 @@ class CycleSpeech:
             if close is not None:
                 with contextlib.suppress(Exception):
                     await close()
+
+    async def _next_chunk(self, iterator: AsyncIterator[np.ndarray]) -> np.ndarray:
+        step = asyncio.ensure_future(anext(iterator))
+        timer = asyncio.ensure_future(self._clock.sleep(self._timeout_s))
+        try:
+            await asyncio.wait({step, timer}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            timer.cancel()
+            if not step.done():
+                step.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await step
+        if step.cancelled():
+            raise TimeoutError
+        return step.result()
 
     def _text_request(self, text: str, final: bool) -> SpeechRequest:
         return SpeechRequest(

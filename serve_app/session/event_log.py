@@ -37,6 +37,19 @@ class EventLog:
         self._wake()
         return stamped
 
+    def seed(self, events: list[StreamEvent]) -> None:
+        """Put events an earlier run released back in the log, with their own seq and time.
+
+        After a restart a client resumes by seq: one that has them drops them, one that
+        missed them (released just before the old replica died) gets them.
+        """
+        if self._events:
+            raise RuntimeError("seed the log before anything is appended")
+        for event in sorted(events, key=lambda e: e.seq):
+            self._events.append(event)
+            self._next_seq = max(self._next_seq, event.seq + 1)
+        self._wake()
+
     def close(self) -> None:
         self._closed = True
         self._wake()

@@ -6,10 +6,9 @@ first and lets the recorder store everything the session said, and only then do 
 forget the stream. Nothing here knows Ray: the gateway hands in the stages and the session
 ports over its handles, tests hand in fakes.
 
-Streams are durable: each one's spec is stored (:class:`StreamSpecStore`), a new registry
-resumes every stored stream (:meth:`resume`), and until a stream is back its clients are
-told it is reconnecting rather than that it does not exist. A session whose capture
-FrameIngest lost (a restarted replica) has it reopened.
+Streams are durable: each one's spec is stored (:class:`StreamSpecStore`) and a new
+registry resumes them (resumption.py); a session whose capture FrameIngest lost has it
+reopened.
 """
 
 from __future__ import annotations
@@ -23,8 +22,9 @@ from pydantic import ValidationError
 
 from models.messages import VoiceInput
 from serve_app.clock import Clock, SystemClock
-from serve_app.messages import StreamEvent, StreamResult, StreamState
+from serve_app.messages import StreamEvent, StreamResult
 from serve_app.session.ports import SessionPorts
+from serve_app.session.resumption import Resumption, last_said
 from serve_app.session.stages import Stages
 from serve_app.session.stream_session import StreamSession
 from serve_app.session.stream_specs import StreamSpec, StreamSpecStore
@@ -76,27 +76,23 @@ class StreamRegistry:
         # Ids whose source is still being probed: no duplicate of one, and counted in the limit.
         self._opening: set[str] = set()
         self._specs = specs
-        self._stored: dict[str, StreamSpec] = {s.stream_id: s for s in specs.all()} if specs else {}
-        # Stored streams not yet running again: set when each is back (or given up on).
-        self._resuming: dict[str, asyncio.Event] = {i: asyncio.Event() for i in self._stored}
+        self._resumption = Resumption(specs.all() if specs else [])
 
     async def resume(self) -> None:
         """Start every stored stream again, as it was (after a restart of the gateway)."""
-        if self._stored:
-            log.info("resuming %d stored stream(s): %s", len(self._stored), ", ".join(self._stored))
-        for spec in list(self._stored.values()):
-            result = await self.create_stream(
-                spec.stream_id, spec.source, spec.overrides, spec.trusted
-            )
-            if not result.ok:
-                log.error("stream %s: could not resume: %s", spec.stream_id, result.error)
-            self._resuming.pop(spec.stream_id, asyncio.Event()).set()
+
+        async def create(spec: StreamSpec) -> StreamResult:
+            return await self._create(spec.stream_id, spec.source, spec.overrides, spec.trusted)
+
+        await self._resumption.run(
+            create, self._settings.default_stream_id, self._settings.default_source
+        )
 
     async def start_default_stream(self) -> StreamResult | None:
         """The operator's ``default_source`` as ``default_stream_id``; None when none is set."""
         if not self._settings.default_source:
             return None
-        if self._settings.default_stream_id in self._stored:
+        if self._settings.default_stream_id in self._sessions:
             return None  # resumed as it was stored
         result = await self.create_stream(
             self._settings.default_stream_id, self._settings.default_source, None, trusted=True
@@ -128,9 +124,21 @@ class StreamRegistry:
         overrides: dict[str, Any] | None,
         trusted: bool = False,
     ) -> StreamResult:
+        if self._resumption.waiting(stream_id):
+            return StreamResult(
+                False, status_code=409, error=f"stream {stream_id!r} exists (it is reconnecting)"
+            )
+        return await self._create(stream_id, source, overrides, trusted)
+
+    async def _create(
+        self, stream_id: str, source: str, overrides: dict[str, Any] | None, trusted: bool
+    ) -> StreamResult:
         if stream_id in self._sessions or stream_id in self._opening:
             return StreamResult(False, status_code=409, error=f"stream {stream_id!r} exists")
-        if len(self._sessions) + len(self._opening) >= self._settings.max_streams:
+        waiting = sum(
+            1 for i in self._resumption.waiting_ids() if i != stream_id and i not in self._opening
+        )
+        if len(self._sessions) + len(self._opening) + waiting >= self._settings.max_streams:
             return StreamResult(
                 False,
                 status_code=429,
@@ -158,15 +166,14 @@ class StreamRegistry:
         spec = StreamSpec(stream_id, source, overrides, trusted)
         run = 1
         if self._specs is not None:
-            self._specs.save(spec)
-            run = self._specs.next_run(stream_id)
-        self._stored[stream_id] = spec
+            run = await asyncio.to_thread(self._specs.start, spec)  # SQLite off the event loop
 
         async def reopen() -> bool:
             # FrameIngest lost the capture (its replica restarted): open it again, as it was.
             result = await self._stages.ingest.open_stream(stream_id, source, settings, trusted)
             return result.ok
 
+        replay = await last_said(self._transcripts, stream_id, self._clock.now()) if run > 1 else []
         # The session gives FrameIngest its display delay itself as it starts.
         session = StreamSession(
             stream_id,
@@ -177,11 +184,18 @@ class StreamRegistry:
             clock=self._clock,
             reopen=reopen,
             run=run,
+            replay=replay,
         )
         session.start()
         self._sessions[stream_id] = session
         self._recorders[stream_id] = asyncio.create_task(
-            record_transcript(stream_id, run, session.events, self._transcripts),
+            record_transcript(
+                stream_id,
+                run,
+                session.events,
+                self._transcripts,
+                after_seq=max((event.seq for event in replay), default=-1),
+            ),
             name=f"transcript-{stream_id}",
         )
         self._sources[stream_id] = source
@@ -194,9 +208,8 @@ class StreamRegistry:
         if session is None:
             return False
         self._sources.pop(stream_id, None)
-        self._stored.pop(stream_id, None)
         if self._specs is not None:
-            self._specs.remove(stream_id)
+            await asyncio.to_thread(self._specs.remove, stream_id)
         started = self._clock.now()
         await session.stop()  # releases what was held, then closes the event log
         recorder = self._recorders.pop(stream_id, None)
@@ -222,6 +235,8 @@ class StreamRegistry:
         """The answer to a question about the stream's current window, as it streams."""
         session = self._sessions.get(stream_id)
         if session is None:
+            if self._resumption.waiting(stream_id):
+                raise RuntimeError(f"stream {stream_id!r} is reconnecting; ask again shortly")
             return
         async for piece in session.ask(question):
             yield piece
@@ -242,30 +257,29 @@ class StreamRegistry:
         return {"id": stream_id, "source": self._sources[stream_id], **session.status()}
 
     def _describe_resuming(self, stream_id: str) -> dict[str, Any]:
-        return {
-            "id": stream_id,
-            "source": self._stored[stream_id].source,
-            "stream_id": stream_id,
-            "source_state": str(StreamState.RECONNECTING),
-        }
+        spec = next(s for s in self._resumption.specs if s.stream_id == stream_id)
+        try:
+            tts = self._defaults.with_overrides(spec.overrides).enable_tts
+        except ValidationError:
+            tts = False
+        speaks = self._voice_input is not None or self._describer_speaks
+        return self._resumption.describe(stream_id, speech=tts and speaks)
 
     def get_stream(self, stream_id: str) -> dict[str, Any] | None:
         if stream_id in self._sessions:
             return self._describe(stream_id)
-        return self._describe_resuming(stream_id) if stream_id in self._resuming else None
+        return self._describe_resuming(stream_id) if self._resumption.waiting(stream_id) else None
 
     def list_streams(self) -> list[dict[str, Any]]:
-        resuming = [self._describe_resuming(i) for i in self._resuming if i not in self._sessions]
-        return [*(self._describe(stream_id) for stream_id in self._sessions), *resuming]
+        waiting = [i for i in self._resumption.waiting_ids() if i not in self._sessions]
+        return [*map(self._describe, self._sessions), *map(self._describe_resuming, waiting)]
 
     async def follow(self, stream_id: str, after_seq: int | None) -> AsyncIterator[StreamEvent]:
         """The stream's released events from after ``after_seq`` on, until it is deleted.
 
         A stream still being resumed is waited for: its clients stay connected.
         """
-        back = self._resuming.get(stream_id)
-        if back is not None:
-            await back.wait()
+        await self._resumption.wait(stream_id)
         session = self._sessions.get(stream_id)
         if session is None:
             return

@@ -16,7 +16,14 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from models.messages import VoiceInput
 from serve_app.clock import Clock, SystemClock
-from serve_app.messages import DelayChanged, IngestSnapshot, StateChanged, StreamState, WindowBatch
+from serve_app.messages import (
+    DelayChanged,
+    IngestSnapshot,
+    StateChanged,
+    StreamEvent,
+    StreamState,
+    WindowBatch,
+)
 from serve_app.prompt.intensity import CommentaryIntensity
 from serve_app.session.cycle import Cycle, CycleContext, CycleOutcome
 from serve_app.session.event_log import EventLog
@@ -46,6 +53,7 @@ class StreamSession:
         clock: Clock | None = None,
         reopen: Callable[[], Awaitable[bool]] | None = None,
         run: int = 1,
+        replay: list[StreamEvent] | None = None,
     ) -> None:
         self.stream_id = stream_id
         self.ports = ports
@@ -57,6 +65,7 @@ class StreamSession:
         # Sequence numbers go on rising across restarts (milliseconds of wall time at the
         # start), so a client resuming with Last-Event-ID from an earlier run misses nothing.
         self.events = EventLog(clock=self._clock, first_seq=int(self._clock.now() * 1000))
+        self.events.seed(replay or [])  # what the previous run said last, for late resumers
         self.releases = Releases(self.events, self._clock)
         self.audio_clock = AudioClock(OUTPUT_AUDIO.rate_hz)
         self.stats = CycleStats()
@@ -128,6 +137,8 @@ class StreamSession:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        while not self._questions.empty():  # asked, never answered: say so, do not hang
+            self._questions.get_nowait().fail(RuntimeError("the stream was deleted"))
         self.releases.flush()  # nothing said is lost, even at the end
         self.events.append(
             StateChanged(stream_id=self.stream_id, state=StreamState.STOPPED, detail="deleted")
@@ -174,14 +185,15 @@ class StreamSession:
             return None
         asked = asyncio.ensure_future(self._questions.get())
         timer = asyncio.ensure_future(self._clock.sleep(wait_s))
-        await asyncio.wait({asked, timer}, return_when=asyncio.FIRST_COMPLETED)
-        timer.cancel()
-        if asked.done():
-            return asked.result()
-        asked.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await asked
-        return None
+        try:
+            await asyncio.wait({asked, timer}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            timer.cancel()
+            if not asked.done():
+                asked.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await asked
+        return None if asked.cancelled() else asked.result()
 
     async def ask(self, question: str) -> AsyncIterator[str]:
         """Answer a question about the current window: yields the answer text as it streams.

@@ -21,7 +21,8 @@ CREATE TABLE IF NOT EXISTS streams (
     source    TEXT    NOT NULL,
     overrides TEXT    NOT NULL,  -- JSON object of per-stream settings, as the client gave them
     trusted   INTEGER NOT NULL,  -- the operator's own (config), not a client's
-    runs      INTEGER NOT NULL DEFAULT 0
+    runs      INTEGER NOT NULL DEFAULT 0,  -- kept when a stream is deleted: an id reused
+    deleted   INTEGER NOT NULL DEFAULT 0   -- later goes on counting, its runs stay apart
 );
 """
 
@@ -50,9 +51,14 @@ class StreamSpecStore:
             self._db.execute(
                 "INSERT INTO streams (stream_id, source, overrides, trusted) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT (stream_id) DO UPDATE SET source = excluded.source, "
-                "overrides = excluded.overrides, trusted = excluded.trusted",
+                "overrides = excluded.overrides, trusted = excluded.trusted, deleted = 0",
                 (spec.stream_id, spec.source, json.dumps(spec.overrides or {}), int(spec.trusted)),
             )
+
+    def start(self, spec: StreamSpec) -> int:
+        """Store the spec of a stream that (re)starts; its run number."""
+        self.save(spec)
+        return self.next_run(spec.stream_id)
 
     def next_run(self, stream_id: str) -> int:
         """Count one more start of the stream; its number (1 for the first)."""
@@ -65,12 +71,13 @@ class StreamSpecStore:
 
     def remove(self, stream_id: str) -> None:
         with self._lock:
-            self._db.execute("DELETE FROM streams WHERE stream_id = ?", (stream_id,))
+            self._db.execute("UPDATE streams SET deleted = 1 WHERE stream_id = ?", (stream_id,))
 
     def all(self) -> list[StreamSpec]:
         with self._lock:
             rows = self._db.execute(
-                "SELECT stream_id, source, overrides, trusted FROM streams ORDER BY rowid"
+                "SELECT stream_id, source, overrides, trusted FROM streams WHERE deleted = 0 "
+                "ORDER BY rowid"
             ).fetchall()
         return [
             StreamSpec(row[0], row[1], json.loads(row[2]) or None, bool(row[3])) for row in rows

@@ -10,14 +10,22 @@ from serve_app.transcripts.store import TranscriptLine, TranscriptStore
 
 
 async def record_transcript(
-    stream_id: str, run: int, events: EventLog, store: TranscriptStore
+    stream_id: str, run: int, events: EventLog, store: TranscriptStore, after_seq: int = -1
 ) -> None:
-    """Runs until the log closes, having stored everything it held (skips are not lines)."""
+    """Runs until the log closes, having stored everything it held (skips are not lines).
+
+    ``after_seq``: what the log was seeded with from the store is not stored again.
+    """
     first_frame: dict[int, float] = {}
-    async for event in events.follow(-1):
+    async for event in events.follow(after_seq):
         if isinstance(event, CycleStarted):
             first_frame[event.cycle] = event.frames_media_ts_s[0]
-        elif isinstance(event, CycleEnded) and not event.skip and event.text.strip():
+        elif (
+            isinstance(event, CycleEnded)
+            and not event.skip
+            and not event.replayed
+            and event.text.strip()
+        ):
             line = TranscriptLine(
                 stream_id=stream_id,
                 cycle=event.cycle,
@@ -27,5 +35,6 @@ async def record_transcript(
                 text=event.text.strip(),
                 kind=event.kind,
                 run=run,
+                seq=event.seq,
             )
             await asyncio.to_thread(store.add, line)  # SQLite off the event loop

@@ -24,11 +24,12 @@ CREATE TABLE IF NOT EXISTS transcript (
     wall_ts     REAL    NOT NULL,
     text        TEXT    NOT NULL,
     kind        TEXT    NOT NULL DEFAULT 'commentary',  -- or 'answer' to a question
-    run         INTEGER NOT NULL DEFAULT 1
+    run         INTEGER NOT NULL DEFAULT 1,
+    seq         INTEGER NOT NULL DEFAULT -1  -- the event's seq: replayed with it after a restart
 );
 CREATE INDEX IF NOT EXISTS transcript_by_stream ON transcript (stream_id, id);
 """
-COLUMNS = "stream_id, cycle, media_start, media_ts, wall_ts, text, kind, run"
+COLUMNS = "stream_id, cycle, media_start, media_ts, wall_ts, text, kind, run, seq"
 PAGE_LINES = 1_000  # a page of an export: small enough to hold, large enough to be quick
 
 
@@ -42,6 +43,7 @@ class TranscriptLine:
     text: str
     kind: str = "commentary"
     run: int = 1
+    seq: int = -1
 
 
 class TranscriptStore:
@@ -60,7 +62,7 @@ class TranscriptStore:
         """Append a line; its id, which orders it after every line stored before."""
         with self._lock:
             cursor = self._db.execute(
-                f"INSERT INTO transcript ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO transcript ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     line.stream_id,
                     line.cycle,
@@ -70,6 +72,7 @@ class TranscriptStore:
                     line.text,
                     line.kind,
                     line.run,
+                    line.seq,
                 ),
             )
         return int(cursor.lastrowid or 0)
@@ -92,6 +95,16 @@ class TranscriptStore:
         while page := self.page(stream_id, after, page_lines):
             yield from (line for _, line in page)
             after = page[-1][0]
+
+    def released_since(self, stream_id: str, wall_ts: float) -> list[TranscriptLine]:
+        """The stream's lines released at or after ``wall_ts``, oldest first."""
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT {COLUMNS} FROM transcript WHERE stream_id = ? AND wall_ts >= ? "
+                "ORDER BY id",
+                (stream_id, wall_ts),
+            ).fetchall()
+        return [TranscriptLine(*row) for row in rows]
 
     def lines(self, stream_id: str) -> list[TranscriptLine]:
         return list(self.iter_lines(stream_id))

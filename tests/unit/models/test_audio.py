@@ -11,7 +11,7 @@ def tone(seconds: float, hz: float = 440.0, rate: int = 24_000) -> np.ndarray:
 
 
 def chunked(signal: np.ndarray, sizes: list[int]) -> np.ndarray:
-    resampler = PcmResampler()
+    resampler = PcmResampler(24_000, 48_000)
     out, i = [], 0
     for size in sizes:
         out.append(resampler.process(signal[i : i + size]))
@@ -26,14 +26,14 @@ def test_output_is_48k_int16_of_twice_the_length() -> None:
     out = chunked(signal, [7000, 5000])
     assert out.dtype == np.int16
     # One held-back context of silence comes first; every input sample comes out twice.
-    assert out.size == 2 * (signal.size + PcmResampler().latency_samples)
+    assert out.size == 2 * (signal.size + PcmResampler(24_000, 48_000).latency_samples)
 
 
 def test_chunked_output_equals_resampling_the_whole_signal() -> None:
     signal = tone(1.0, hz=997.0)
     sizes = [1, 2, 3, 500, 4096, 24, 10_000]
     out = chunked(signal, sizes).astype(np.float64) / 32767
-    lead = 2 * PcmResampler().latency_samples
+    lead = 2 * PcmResampler(24_000, 48_000).latency_samples
     whole = resample_poly(signal.astype(np.float64), 2, 1)
     np.testing.assert_allclose(out[lead : lead + whole.size], whole, atol=2 / 32767)
 
@@ -54,7 +54,7 @@ def test_no_clicks_at_chunk_joins() -> None:
     smooth = 0.5 * 32767 * (2 * np.pi * 440 / 48_000) ** 2
     whole = np.round(resample_poly(signal.astype(np.float64), 2, 1) * 32767)
     # Every join lies inside the signal, where chunked output is as smooth as the whole.
-    lead = 2 * PcmResampler().latency_samples
+    lead = 2 * PcmResampler(24_000, 48_000).latency_samples
     assert worst_jump(seamless[lead + 2000 : -2000]) <= worst_jump(whole[2000:-2000]) + 3
     assert worst_jump(naive[2000:-2000]) > 4 * smooth, "the naive way really does click"
 

@@ -2,7 +2,7 @@
 
 import asyncio
 
-from serve_app.messages import CommentaryText
+from serve_app.messages import CommentaryText, StateChanged, StreamState
 from serve_app.session.event_log import EventLog
 
 
@@ -42,3 +42,15 @@ async def test_log_is_bounded() -> None:
     for i in range(10):
         log.append(text(str(i)))
     assert [e.text for e in log.since(-1)] == ["7", "8", "9"]
+
+
+def test_a_log_seeded_with_an_earlier_runs_events_keeps_their_seqs_and_goes_on_after() -> None:
+    earlier = [
+        StateChanged(stream_id="s", seq=1_000, wall_ts=5.0, state=StreamState.LIVE),
+        StateChanged(stream_id="s", seq=1_007, wall_ts=6.0, state=StreamState.LIVE),
+    ]
+    log = EventLog(first_seq=500)
+    log.seed(earlier)
+    appended = log.append(StateChanged(stream_id="s", state=StreamState.RECONNECTING))
+    assert [e.seq for e in log.since(1_000)] == [1_007, appended.seq]
+    assert appended.seq == 1_008 and log.since(-1)[0].wall_ts == 5.0

@@ -95,8 +95,11 @@ MakeService = Callable[..., Service]
 async def make_service(tmp_path: Path) -> AsyncIterator[MakeService]:
     made: list[Service] = []
 
-    def make(specs: StreamSpecStore | None = None, **settings: Any) -> Service:
-        made.append(Service(tmp_path / f"transcripts-{len(made)}.sqlite", specs, **settings))
+    def make(
+        specs: StreamSpecStore | None = None, transcripts: str = "", **settings: Any
+    ) -> Service:
+        path = tmp_path / (transcripts or f"transcripts-{len(made)}.sqlite")
+        made.append(Service(path, specs, **settings))
         return made[-1]
 
     yield make
@@ -354,3 +357,55 @@ async def test_a_capture_frame_ingest_lost_is_reopened_and_reported(service: Ser
     assert [s.state for s in states][:2] == [StreamState.RECONNECTING, StreamState.LIVE]
     assert "FrameIngest restarted" in states[0].detail
     assert service.ports.delays.count(service.session("cam").delay.target_delay_s) >= 2
+
+
+async def test_an_id_still_being_resumed_cannot_be_taken_by_a_client(
+    make_service: MakeService, tmp_path: Path
+) -> None:
+    await make_service(StreamSpecStore(tmp_path / "streams.sqlite")).create("cam")
+    service = make_service(StreamSpecStore(tmp_path / "streams.sqlite"))
+    taken = await service.create("cam", "demo:other.mp4")
+    assert taken.status_code == 409 and "reconnecting" in taken.error
+    await service.registry.resume()
+    assert service.registry.get_stream("cam")["source"] == "demo"
+
+
+async def test_one_stream_that_fails_to_resume_does_not_stop_the_others(
+    make_service: MakeService, tmp_path: Path
+) -> None:
+    first = make_service(StreamSpecStore(tmp_path / "streams.sqlite"))
+    await first.create("a")
+    await first.create("b")
+    second = make_service(StreamSpecStore(tmp_path / "streams.sqlite"))
+    opened = second.ingest.open_stream
+
+    async def flaky(stream_id: str, *args: Any) -> OpenResult:
+        if stream_id == "a":
+            raise ConnectionError("FrameIngest is restarting")
+        return await opened(stream_id, *args)
+
+    second.ingest.open_stream = flaky  # type: ignore[method-assign]
+    await second.registry.resume()
+    assert second.ids() == ["b"]
+    follower = second.registry.follow("a", None)
+    assert [event async for event in follower] == [], "a client of 'a' is not left waiting"
+
+
+async def test_a_resumed_stream_replays_what_its_last_run_said_with_the_same_seqs(
+    make_service: MakeService, tmp_path: Path
+) -> None:
+    first = make_service(StreamSpecStore(tmp_path / "streams.sqlite"), transcripts="t.sqlite")
+    await first.create("cam")
+    first.ports.state = StreamState.LIVE
+    session = first.session("cam")
+    await run_until(first.clock, lambda: len(first.store.lines("cam")) >= 2)
+    said = [e for e in session.events.since(-1) if isinstance(e, CycleEnded)][:2]
+    # The gateway dies; a new one over the same stores resumes the stream a moment later.
+    second = make_service(StreamSpecStore(tmp_path / "streams.sqlite"), transcripts="t.sqlite")
+    second.clock.set(first.clock.now() + 5)
+    await second.registry.resume()
+    replayed = [e for e in second.session("cam").events.since(-1) if e.replayed]
+    assert [(e.seq, e.text) for e in replayed][:2] == [(e.seq, e.text) for e in said]
+    assert second.session("cam").events.last_seq > said[-1].seq, "new events come after"
+    await settle()
+    assert len(second.store.lines("cam")) == len(first.store.lines("cam")), "not stored again"

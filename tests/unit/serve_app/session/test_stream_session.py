@@ -253,3 +253,13 @@ async def test_a_dead_vocoder_never_stops_the_text_and_speech_comes_back_by_itse
     await run_until(clock, lambda: bool(events_of(session, AudioChunk)))
     await run_until(clock, lambda: not events_of(session, CycleEnded)[-1].speech_skipped)
     await session.stop()
+
+
+async def test_a_question_still_waiting_when_the_stream_is_deleted_is_told_so() -> None:
+    session, ports, _ = session_on_clock()
+    ports.state = StreamState.STARTING  # no frames: the question waits in the queue
+    pending = asyncio.ensure_future(anext(aiter(session.ask("Still there?"))))
+    await settle()
+    await session.stop()
+    with pytest.raises(RuntimeError, match="deleted"):
+        await pending

@@ -32,3 +32,12 @@ def test_each_start_of_a_stream_gets_the_next_run_number(tmp_path: Path) -> None
     assert [store.next_run("a"), store.next_run("a")] == [1, 2]
     store.save(StreamSpec("a", "demo"))  # saved again on resume: the count goes on
     assert store.next_run("a") == 3
+
+
+def test_an_id_deleted_and_made_again_goes_on_counting_runs(tmp_path: Path) -> None:
+    store = StreamSpecStore(tmp_path / "streams.sqlite")
+    assert store.start(StreamSpec("a", "demo")) == 1
+    store.remove("a")
+    assert store.all() == []
+    assert store.start(StreamSpec("a", "demo:bikes.mp4")) == 2, "its old lines stay apart"
+    assert store.all() == [StreamSpec("a", "demo:bikes.mp4")]
