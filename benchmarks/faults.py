@@ -61,6 +61,7 @@ class Clients:
     frame_times: list[float] = field(default_factory=list)
     audio_bytes: int = 0
     reconnects: Counter[str] = field(default_factory=Counter)
+    stopped_at: float = float("inf")
     _stop: threading.Event = field(default_factory=threading.Event)
 
     def start(self) -> None:
@@ -68,6 +69,7 @@ class Clients:
             threading.Thread(target=self._forever, args=(target,), daemon=True).start()
 
     def stop(self) -> None:
+        self.stopped_at = time.time()
         self._stop.set()
 
     def _forever(self, read: Any) -> None:
@@ -156,12 +158,16 @@ def compare_with_transcript(clients: Clients, transcript: list[dict[str, Any]]) 
         for line in clients.lines
         if not line["skip"] and line["text"].strip() and line["kind"] == "commentary"
     ]
+    # Compare over the time the client was reading: from its first line to when it stopped
+    # (less a moment for a line on its way), not what the stream said before or after.
     first_seen = min((line["wall_ts"] for line in clients.lines), default=0.0)
     stored = [
         (line["text"], round(line["wall_ts"], 3))
         for line in transcript
-        if line["kind"] == "commentary" and line["wall_ts"] >= first_seen - 0.001
+        if line["kind"] == "commentary"
+        and first_seen - 0.001 <= line["wall_ts"] < clients.stopped_at - 0.5
     ]
+    seen = [line for line in seen if line[1] < clients.stopped_at - 0.5]
     runs_cycles = Counter((line["run"], line["cycle"], line["kind"]) for line in transcript)
     duplicated = (
         [f"seen twice: {text!r}" for (text, _), n in Counter(seen).items() if n > 1]
