@@ -9,11 +9,12 @@ number, which keeps the transcript lines of different runs apart.
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from serve_app.sqlite_file import open_sqlite
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS streams (
@@ -39,12 +40,9 @@ class StreamSpecStore:
     """A small SQLite file beside the transcripts; WAL so a reader never blocks the writer."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(SCHEMA)
+        self._db = open_sqlite(path, SCHEMA)
 
     def save(self, spec: StreamSpec) -> None:
         with self._lock:

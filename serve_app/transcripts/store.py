@@ -7,11 +7,12 @@ again never overwrites what an earlier run said. Lines are read in pages, oldest
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+from serve_app.sqlite_file import open_sqlite
 
 # A new table name: files written before lines were append-only keep their old table untouched.
 SCHEMA = """
@@ -50,13 +51,9 @@ class TranscriptStore:
     """A small SQLite file per service; WAL so readers never block the writer."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(SCHEMA)
+        self._db = open_sqlite(path, SCHEMA)
 
     def add(self, line: TranscriptLine) -> int:
         """Append a line; its id, which orders it after every line stored before."""
