@@ -18,7 +18,7 @@ from tests.support.serve_process import ServeProcess, free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.own_service]
 
-# Measured on a 2-core host: 1–10 s (benchmarks/results/faults.json); a new replica's
+# Measured on a 2-core host: 1–13 s (benchmarks/results/faults.json); a new replica's
 # start-up is most of it. The bound leaves room for a loaded CI machine.
 RECOVERY_BOUND_S = 90.0
 
