@@ -24,6 +24,7 @@ from starlette.exceptions import HTTPException
 from serve_app.http import wire
 from serve_app.http.backend import ServiceBackend
 from serve_app.http.broadcaster import Broadcaster, Subscription, resume_after
+from serve_app.http.resume import missed_events
 from serve_app.http.stream_hub import StreamHubs
 from serve_app.messages import DisplayFrame, StreamEvent
 from serve_app.settings import ServiceSettings
@@ -209,11 +210,19 @@ async def events(stream_id: str, request: Request, service: ServiceDep) -> Event
         raise ClientError(400, "Last-Event-ID must be an event sequence number")
     hub = service.hubs.hub(stream_id)
     service.check_viewers(hub.events.clients)
-    source: AsyncIterable[StreamEvent] = hub.events.subscribe()
+    subscription = hub.events.subscribe()
+    source: AsyncIterable[StreamEvent] = subscription
+    missed: list[StreamEvent] | None = None
     if last_id is not None:
         # A reconnecting client is a viewer of the shared feed like any other; what it
         # missed comes once from the event log.
-        missed = await service.backend.events_since(stream_id, int(last_id))
+        try:
+            missed = await missed_events(service.backend, stream_id, int(last_id))
+        finally:
+            if missed is None:  # a failed resume must not keep a viewer's place
+                subscription.close()
+        if missed is None:
+            raise ClientError(503, "the service is restarting; reconnect shortly")
         # A notice from the Ingress itself (seq < 0) is not in the log: it always goes through.
         source = resume_after(missed, source, lambda event: event.seq if event.seq >= 0 else None)
     return EventSourceResponse(wire.sse_messages(source), ping=SSE_PING_S)

@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
+from serve_app.http import resume
 from serve_app.http.access import AccessPolicy
 from serve_app.http.api import build_api, openapi_document
 from serve_app.messages import (
@@ -64,6 +65,7 @@ class FakeBackend:
         self.live: list[StreamEvent] = []
         self.log: list[StreamEvent] = []
         self.since_calls: list[tuple[str, int]] = []
+        self.since_error: Exception | None = None
         self.hold_open = False
         self.release = asyncio.Event()
         self.following = asyncio.Event()
@@ -91,6 +93,8 @@ class FakeBackend:
 
     async def events_since(self, stream_id: str, after_seq: int) -> list[StreamEvent]:
         self.since_calls.append((stream_id, after_seq))
+        if self.since_error is not None:
+            raise self.since_error
         return [event for event in self.log if event.seq > after_seq]
 
     async def ask(self, stream_id: str, question: str) -> AsyncIterator[str]:
@@ -334,6 +338,21 @@ async def test_a_reconnecting_client_counts_against_the_viewer_limit(
     assert refused.status_code == 429
     assert refused.json() == {"error": "stream is at its limit of 1 viewers"}
     assert backend.since_calls == []
+
+
+async def test_a_resume_that_fails_says_retry_and_gives_back_its_viewer_place(
+    backend: FakeBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(resume, "RESUME_RETRY_S", 0.0)
+    backend.since_error = ConnectionError("gateway restarting")
+    async with client(backend, max_viewers_per_stream=1) as api:
+        failed = await api.get("/api/streams/s/events", headers={"Last-Event-ID": "5"})
+        backend.since_error = None
+        again = await api.get("/api/streams/s/events", headers={"Last-Event-ID": "5"})
+    assert failed.status_code == 503
+    assert failed.json() == {"error": "the service is restarting; reconnect shortly"}
+    assert len(backend.since_calls) == resume.RESUME_TRIES + 1, "asked again before giving up"
+    assert again.status_code == 200, "the failed attempt did not keep the only place"
 
 
 async def test_a_question_is_answered_piece_by_piece_then_done(backend: FakeBackend) -> None:
