@@ -62,10 +62,13 @@ class LiveHttpSource:
         )
 
     def _listening(self) -> bool:
+        """Listening, or already serving: a reconnecting capture may connect between two looks,
+        and FFmpeg's -listen 1 stops listening once it has its one client."""
         port_hex = f":{self.port:04X} "
         for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
             fields = line.split()
-            if (fields[1] + " ").endswith(port_hex) and fields[3] == "0A":  # 0A: LISTEN
+            # 0A: LISTEN; 01: ESTABLISHED (a local address on our port: FFmpeg's side of it).
+            if (fields[1] + " ").endswith(port_hex) and fields[3] in ("0A", "01"):
                 return True
         return False
 
