@@ -257,7 +257,7 @@ class StreamRegistry:
         return {"id": stream_id, "source": self._sources[stream_id], **session.status()}
 
     def _describe_resuming(self, stream_id: str) -> dict[str, Any]:
-        spec = next(s for s in self._resumption.specs if s.stream_id == stream_id)
+        spec = self._resumption.specs[stream_id]
         try:
             tts = self._defaults.with_overrides(spec.overrides).enable_tts
         except ValidationError:

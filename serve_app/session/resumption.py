@@ -26,8 +26,7 @@ REPLAY_S = 60.0
 
 class Resumption:
     def __init__(self, specs: list[StreamSpec]) -> None:
-        self.specs = list(specs)
-        self._sources = {spec.stream_id: spec.source for spec in specs}
+        self.specs = {spec.stream_id: spec for spec in specs}
         self._back: dict[str, asyncio.Event] = {spec.stream_id: asyncio.Event() for spec in specs}
 
     async def run(
@@ -43,7 +42,7 @@ class Resumption:
         """
         if self._back:
             log.info("resuming %d stored stream(s): %s", len(self._back), ", ".join(self._back))
-        for spec in self.specs:
+        for spec in self.specs.values():
             try:
                 moved = spec.stream_id == default_stream_id and spec.source != default_source
                 if moved and spec.trusted:
@@ -78,7 +77,7 @@ class Resumption:
         """A waiting stream as the API lists it: known, reconnecting."""
         return {
             "id": stream_id,
-            "source": self._sources[stream_id],
+            "source": self.specs[stream_id].source,
             "stream_id": stream_id,
             "source_state": str(StreamState.RECONNECTING),
             # Audio clients of a stream coming back wait for it rather than hear "speech off".

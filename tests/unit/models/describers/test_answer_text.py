@@ -48,3 +48,16 @@ def test_the_deltas_add_up_to_the_text() -> None:
     pieces = [" The", " dog <", "|tts_bos|", "> runs", " <", "fast>", "."]
     deltas = [answer.feed(piece) for piece in pieces] + [answer.flush()]
     assert "".join(deltas) == answer.text == "The dog  runs <fast>."
+
+
+def test_a_special_token_split_across_pieces_is_held_back_then_dropped() -> None:
+    answer = AnswerText()
+    assert answer.feed("\nHello <|tts") == "Hello "
+    assert answer.feed("_eos|> more") == ""
+    assert answer.text == "Hello"
+
+
+def test_a_held_back_tail_is_released_when_generation_just_stops() -> None:
+    answer = AnswerText()
+    assert answer.feed("a < b <") == "a < b "
+    assert answer.flush() == "<"

@@ -15,7 +15,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from models.describers.answer_text import AnswerText
 from models.describers.base import Describer
 from models.describers.minicpmo import MiniCPMODescriber, MiniCPMOOptions
 from models.messages import (
@@ -118,19 +117,6 @@ def test_special_tokens_are_stripped_and_nothing_after_a_terminator_is_said() ->
     model = FakeMiniCPMO(["<|tts_bos|>Bunny hops.<|tts_eos|> leftover"])
     outputs = list(MiniCPMODescriber(model).describe(request()))
     assert text_of(outputs) == "Bunny hops."
-
-
-def test_a_special_token_split_across_pieces_is_held_back_then_dropped() -> None:
-    answer = AnswerText()
-    assert answer.feed("\nHello <|tts") == "Hello "
-    assert answer.feed("_eos|> more") == ""
-    assert answer.text == "Hello"
-
-
-def test_a_held_back_tail_is_released_when_generation_just_stops() -> None:
-    answer = AnswerText()
-    assert answer.feed("a < b <") == "a < b "
-    assert answer.flush() == "<"
 
 
 def test_the_none_none_sentinel_ends_the_answer() -> None:
