@@ -44,6 +44,14 @@ class UtteranceAffinityRouter(RequestRouter):
         method, args = pending_request.metadata.call_method, pending_request.args
         if method == "synthesize" and args and isinstance(args[0], SpeechRequest):
             request = args[0]
+            lost = self.affinity.lost_replica(request.stream_id, request.utterance_id, live)
+            if lost is not None:
+                log.warning(
+                    "utterance %s: its replica %s left mid-utterance; piece %d starts anew",
+                    request.utterance_id,
+                    getattr(lost, "unique_id", lost),
+                    request.piece,
+                )
             chosen = self.affinity.place(
                 request.stream_id, request.utterance_id, live, final=request.final
             )

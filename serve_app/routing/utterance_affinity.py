@@ -61,6 +61,17 @@ class UtteranceAffinity:
         self._pins[stream_id] = _Pin(utterance_id, replica, finished=finished)
         return replica
 
+    def lost_replica(
+        self, stream_id: str, utterance_id: str, live: Collection[Hashable]
+    ) -> Hashable | None:
+        """The replica that held this utterance mid-way and has since left (died or drained
+        by a downscale); None otherwise. Its next piece starts anew wherever it is placed.
+        Asked before `place`: once placed, the utterance has a live replica again."""
+        pin = self._pins.get(stream_id)
+        if pin is None or pin.closed or pin.finished or pin.utterance_id != utterance_id:
+            return None
+        return None if pin.replica in live else pin.replica
+
     def replica_for_stream(self, stream_id: str, live: Collection[Hashable]) -> Hashable | None:
         """The live replica holding the stream's utterance, if any (for its clean-up)."""
         pin = self._pins.get(stream_id)

@@ -4,7 +4,8 @@ Runs on the CPU: the 'synthetic' voice takes real time to speak, as a streaming 
 would, so several speaking streams keep several speech requests in flight. The replica
 count is Serve's own (serve.status(), reported by /api/status). While several replicas run,
 every piece of an utterance must reach the replica that took its first piece (each answer
-is two sentences, so two pieces); a replica logs any piece that did not.
+is two sentences, so two pieces); a replica logs any piece that did not, and only a replica
+drained by a downscale may explain one.
 """
 
 from __future__ import annotations
@@ -84,5 +85,9 @@ def test_vocoder_scales_up_under_speech_and_down_when_idle(speaking_service: Ser
     log = speaking_service.log_path.read_text(errors="replace")
     speakers = set(re.findall(r"ServeReplica:commentary:Vocoder pid=(\d+).*synthesize", log))
     assert len(speakers) >= 2, "speech ran on several replicas"
-    strays = [line for line in log.splitlines() if "arrived without its start" in line]
-    assert strays == [], f"{len(strays)} pieces left their utterance's replica: {strays[:3]}"
+    # A downscale while streams speak drains a replica mid-utterance: its next piece can only
+    # start anew elsewhere, and the router says so. Any other stray is a routing fault.
+    stray_ids = re.findall(r"utterance (\S+): piece \d+ arrived without its start", log)
+    drained_ids = set(re.findall(r"utterance (\S+): its replica \S+ left mid-utterance", log))
+    unexplained = [u for u in stray_ids if u not in drained_ids]
+    assert unexplained == [], f"pieces that left their utterance's live replica: {unexplained}"

@@ -90,3 +90,22 @@ def test_closed_pins_are_bounded() -> None:
 def test_no_replica_is_an_error() -> None:
     with pytest.raises(ValueError, match="no live replica"):
         UtteranceAffinity().place("s1", "s1:1", [])
+
+
+def test_an_utterance_whose_replica_left_is_reported_once() -> None:
+    affinity = UtteranceAffinity()
+    assert affinity.place("s1", "s1:1", ["a", "b"]) == "a"
+    assert affinity.lost_replica("s1", "s1:1", ["a", "b"]) is None  # still there
+    assert affinity.lost_replica("s1", "s1:1", ["b"]) == "a"  # "a" drained mid-utterance
+    assert affinity.place("s1", "s1:1", ["b"]) == "b"
+    assert affinity.lost_replica("s1", "s1:1", ["b"]) is None  # placed again: nothing lost
+
+
+def test_a_finished_or_new_utterance_has_lost_nothing() -> None:
+    affinity = UtteranceAffinity()
+    affinity.place("s1", "s1:1", ["a"], final=True)
+    assert affinity.lost_replica("s1", "s1:1", ["b"]) is None  # no caches were left there
+    affinity.place("s2", "s2:1", ["a"])
+    assert affinity.lost_replica("s2", "s2:2", ["b"]) is None  # a new utterance starts anew anyway
+    affinity.stream_closed("s2")
+    assert affinity.lost_replica("s2", "s2:1", ["b"]) is None
