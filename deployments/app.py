@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from pathlib import Path
 from typing import Any
 
 from ray.serve import Application
@@ -34,6 +35,26 @@ INGRESS_MAX_ONGOING = 1000
 GATEWAY_MAX_ONGOING = 1000
 # FrameIngest serves a display_frames() stream per Ingress hub plus each cycle's frames.
 INGEST_MAX_ONGOING = 1000
+# A draining gateway or ingest replica keeps its streams' leases until it exits; its
+# long-lived feeds would hold Serve's default drain (20 s) to the end.
+STREAM_DRAIN_S = 5.0
+# The methods whose first argument is a stream id: they go to the replica holding it.
+GATEWAY_STREAM_METHODS = (
+    "create_stream",
+    "delete_stream",
+    "ask",
+    "follow",
+    "events_since",
+    "get_stream",
+)
+INGEST_STREAM_METHODS = (
+    "open_stream",
+    "close_stream",
+    "take_batch",
+    "set_display_delay",
+    "latest_frame",
+    "display_frames",
+)
 
 
 def backend_info(choice: BackendChoice, gpu_available: bool) -> dict[str, Any]:
@@ -57,6 +78,17 @@ def access_policy(settings: ServiceSettings) -> AccessPolicy:
     return AccessPolicy(token, True, settings.protect_reads)
 
 
+def stream_router(settings: ServiceSettings, methods: tuple[str, ...]) -> RequestRouterConfig:
+    """Several replicas each hold a share of the streams: a stream's calls go to its own."""
+    return RequestRouterConfig(
+        request_router_class="deployments.stream_router:StreamAffinityRouter",
+        request_router_kwargs={
+            "placements": str(Path(settings.data_dir) / "placements.sqlite"),
+            "stream_methods": list(methods),
+        },
+    )
+
+
 def build_graph(settings: ServiceSettings, gpu_available: bool) -> Application:
     choice = choose_backends(settings, gpu_available)
     try:
@@ -70,7 +102,10 @@ def build_graph(settings: ServiceSettings, gpu_available: bool) -> Application:
     # num_cpus 0–0.5 everywhere: each deployment otherwise reserves a whole CPU and five of
     # them never fit a 2-core machine (they sit DEPLOYING forever, silently).
     ingest = FrameIngest.options(
-        ray_actor_options={"num_cpus": 0.25}, max_ongoing_requests=INGEST_MAX_ONGOING
+        ray_actor_options={"num_cpus": 0.25},
+        max_ongoing_requests=INGEST_MAX_ONGOING,
+        request_router_config=stream_router(settings, INGEST_STREAM_METHODS),
+        graceful_shutdown_timeout_s=STREAM_DRAIN_S,
     ).bind(settings)
     commentator = Commentator.options(
         ray_actor_options={"num_cpus": 0.25, "num_gpus": commentator_gpus},
@@ -84,7 +119,10 @@ def build_graph(settings: ServiceSettings, gpu_available: bool) -> Application:
         ),
     ).bind(settings, choice)
     gateway = StreamGateway.options(
-        ray_actor_options={"num_cpus": 0.1}, max_ongoing_requests=GATEWAY_MAX_ONGOING
+        ray_actor_options={"num_cpus": 0.1},
+        max_ongoing_requests=GATEWAY_MAX_ONGOING,
+        request_router_config=stream_router(settings, GATEWAY_STREAM_METHODS),
+        graceful_shutdown_timeout_s=STREAM_DRAIN_S,
     ).bind(settings, ingest, commentator, vocoder, info)
     return Ingress.options(
         ray_actor_options={"num_cpus": 0.1}, max_ongoing_requests=INGRESS_MAX_ONGOING

@@ -1,31 +1,42 @@
-"""FrameIngest deployment: each stream's capture loop, served by an IngestRegistry."""
+"""FrameIngest deployment: each stream's capture loop, served by an IngestRegistry and, among
+several replicas, a CaptureShare."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 from ray import serve
 
 from deployments.logs import send_to_serve_logs
+from serve_app.ingest.capture_share import CaptureShare
 from serve_app.ingest.registry import IngestRegistry
 from serve_app.messages import DisplayFrame, IngestSnapshot, OpenResult
+from serve_app.routing.placement_table import PlacementTable
 from serve_app.settings import ServiceSettings, StreamSettings
 
 
 @serve.deployment
 class FrameIngest:
-    def __init__(self, settings: ServiceSettings) -> None:
+    async def __init__(self, settings: ServiceSettings) -> None:
         send_to_serve_logs(settings.log_level)
         self._registry = IngestRegistry(settings)
+        self._share = CaptureShare(
+            self._registry,
+            PlacementTable(Path(settings.data_dir) / "placements.sqlite"),
+            serve.get_replica_context().replica_id.unique_id,
+        )
+        self._placements = asyncio.get_running_loop().create_task(self._share.run())
 
     async def open_stream(
         self, stream_id: str, source: str, settings: StreamSettings, trusted: bool = False
     ) -> OpenResult:
         """Open and probe a source. ``trusted``: the operator's own (config), not a client's."""
-        return await self._registry.open_stream(stream_id, source, settings, trusted)
+        return await self._share.open_stream(stream_id, source, settings, trusted)
 
     async def close_stream(self, stream_id: str) -> None:
-        await self._registry.close_stream(stream_id)
+        await self._share.close_stream(stream_id)
 
     async def take_batch(self, stream_id: str, repeat_ok: bool = False) -> IngestSnapshot:
         return self._registry.take_batch(stream_id, repeat_ok)
@@ -38,11 +49,13 @@ class FrameIngest:
 
     async def display_frames(self, stream_id: str) -> AsyncIterator[DisplayFrame]:
         """Frames as they are due on screen, paced, until the stream is closed."""
-        async for frame in self._registry.display_frames(stream_id):
+        async for frame in self._share.display_frames(stream_id):
             yield frame
 
     async def status(self) -> dict[str, dict[str, object]]:
-        return self._registry.status()
+        return self._share.status()
 
-    def __del__(self) -> None:
-        self._registry.close_all()
+    async def __del__(self) -> None:
+        """Serve's graceful shutdown: captures stop, and their streams reopen elsewhere."""
+        self._placements.cancel()
+        await self._share.close()

@@ -1,7 +1,8 @@
-"""StreamGateway deployment: the service's streams, served by a StreamRegistry.
+"""StreamGateway deployment: the service's streams, served by a StreamShare.
 
-All of the stream logic lives in serve_app.session.registry; this shell only turns the
-other deployments' handles into the stages and session ports the registry asks for.
+All of the stream logic lives in serve_app.session (the registry of this replica's streams,
+and its share among several replicas); this shell only turns the other deployments' handles
+into the stages and session ports the registry asks for.
 """
 
 from __future__ import annotations
@@ -18,8 +19,10 @@ from ray.serve.handle import DeploymentHandle
 from deployments.logs import send_to_serve_logs
 from models.messages import DescribeRequest, DescriberOutput, SpeechRequest, VoiceInput
 from serve_app.messages import IngestSnapshot, OpenResult, StreamEvent, StreamResult
+from serve_app.routing.placement_table import PlacementTable
 from serve_app.session.registry import StreamRegistry
 from serve_app.session.stages import Stages
+from serve_app.session.stream_share import StreamShare
 from serve_app.session.stream_specs import StreamSpecStore
 from serve_app.settings import ServiceSettings, StreamSettings
 from serve_app.transcripts.store import TranscriptLine, TranscriptStore
@@ -84,22 +87,31 @@ class StreamGateway:
         backend_info: dict[str, Any],
     ) -> None:
         send_to_serve_logs(settings.log_level)
-        self._registry = StreamRegistry(
+        data = Path(settings.data_dir)
+        transcripts = TranscriptStore(data / "transcripts.sqlite")
+        specs = StreamSpecStore(data / "streams.sqlite")
+        registry = StreamRegistry(
             settings,
             Stages(HandleStage(ingest), HandleStage(commentator), HandleStage(vocoder)),
             HandlePorts(ingest, commentator, vocoder),
-            TranscriptStore(Path(settings.data_dir) / "transcripts.sqlite"),
+            transcripts,
             voice_input=VoiceInput(backend_info["voice_input"]),
             describer_speaks=bool(backend_info["describer_speaks"]),
-            backend_info=backend_info,
-            specs=StreamSpecStore(Path(settings.data_dir) / "streams.sqlite"),
+            specs=specs,
         )
-        # In the background: the other deployments may still be starting.
-        self._boot = asyncio.get_running_loop().create_task(self._boot_streams())
+        table = PlacementTable(data / "placements.sqlite")
+        replica = serve.get_replica_context().replica_id.unique_id
+        self._registry = StreamShare(
+            registry, specs, table, replica, settings, transcripts, backend_info
+        )
+        # In the background (the other deployments may still be starting): take over the
+        # streams that need a replica, start the default stream, then keep the leases.
+        self._leases = asyncio.get_running_loop().create_task(self._registry.run())
 
-    async def _boot_streams(self) -> None:
-        await self._registry.resume()  # what a previous replica ran, as it was
-        await self._registry.start_default_stream()
+    async def __del__(self) -> None:
+        """Serve's graceful shutdown: the other replicas take this one's streams at once."""
+        self._leases.cancel()
+        await self._registry.close()
 
     async def reconfigure(self, config: dict[str, Any]) -> None:
         """Ray Serve user_config: live settings for every stream, without a restart."""
@@ -131,7 +143,7 @@ class StreamGateway:
             yield event
 
     async def events_since(self, stream_id: str, after_seq: int) -> list[StreamEvent]:
-        return self._registry.events_since(stream_id, after_seq)
+        return await self._registry.events_since(stream_id, after_seq)
 
     async def status(self) -> dict[str, Any]:
         return self._registry.status()

@@ -90,6 +90,14 @@ class OpenResult:
     fps: float | None = None
 
 
+class StreamMoving(RuntimeError):
+    """The stream is held by another replica, or is being taken over: ask again shortly.
+
+    Raised by a replica that does not (or no longer) hold the stream; the HTTP API answers
+    it with 503 and Retry-After, and the Ingress's shared feeds simply reconnect.
+    """
+
+
 @dataclass(frozen=True, slots=True)
 class StreamResult:
     """Creating or finding a stream: its description, or why not (status code + message)."""

@@ -22,6 +22,7 @@ from serve_app.http.access import AccessPolicy
 from serve_app.http.backend import ServiceBackend
 from serve_app.http.guards import AccessGuard, ASGIApp, BodyLimit
 from serve_app.http.routes import Service, router
+from serve_app.messages import StreamMoving
 from serve_app.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -63,6 +64,12 @@ def _unexpected(
     return handle
 
 
+async def _moving(request: Request, error: StreamMoving) -> JSONResponse:
+    # A stream changing replicas (one died or is scaled down): a moment's wait, not a fault.
+    message = str(error).splitlines()[-1] if str(error) else "the stream is moving; retry"
+    return JSONResponse({"error": message}, status_code=503, headers={"Retry-After": "1"})
+
+
 def _routes(cancelled: tuple[type[BaseException], ...] = ()) -> FastAPI:
     api = FastAPI(
         title="Live commentary",
@@ -72,6 +79,7 @@ def _routes(cancelled: tuple[type[BaseException], ...] = ()) -> FastAPI:
     api.include_router(router)
     api.exception_handler(HTTPException)(_http_error)
     api.exception_handler(RequestValidationError)(_validation_error)
+    api.exception_handler(StreamMoving)(_moving)
     api.exception_handler(Exception)(_unexpected(cancelled))
     return api
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from serve_app.clock import Clock, SystemClock
 from serve_app.ingest.capture_loop import StreamCapture
-from serve_app.messages import DisplayFrame, IngestSnapshot, OpenResult, StreamState
+from serve_app.messages import DisplayFrame, IngestSnapshot, OpenResult, StreamMoving, StreamState
 from serve_app.settings import ServiceSettings, StreamSettings
 from serve_app.sources.source_policy import SourcePolicy
 from serve_app.sources.source_spec import SourceError, parse_source
@@ -59,6 +59,7 @@ class IngestRegistry:
         # Ids being probed: a second open of one while the first still probes is refused too.
         self._opening: set[str] = set()
         self._sources: dict[str, str] = {}  # each capture's source, as the gateway gave it
+        self._handed_over: set[str] = set()  # now captured by another replica: viewers move
 
     async def open_stream(
         self, stream_id: str, source: str, settings: StreamSettings, trusted: bool = False
@@ -89,6 +90,7 @@ class IngestRegistry:
             self._opening.discard(stream_id)
         capture.start()
         self._captures[stream_id] = capture
+        self._handed_over.discard(stream_id)
         self._sources[stream_id] = source
         log.info("stream %s: capturing %s at %s fps", stream_id, spec, capture.fps or "unknown")
         return OpenResult(True, fps=capture.fps)
@@ -115,6 +117,16 @@ class IngestRegistry:
         if capture is not None:
             await asyncio.to_thread(capture.stop)
 
+    def ids(self) -> set[str]:
+        return set(self._captures)
+
+    async def hand_over(self, stream_id: str) -> None:
+        """Another replica captures the stream now: stop here; its viewers follow it there."""
+        if stream_id in self._captures:
+            self._handed_over.add(stream_id)
+            await self.close_stream(stream_id)
+            log.info("stream %s: now captured by another replica", stream_id)
+
     def close_all(self) -> None:
         """Stop every capture (the replica is going away); each gets a short join."""
         captures = list(self._captures.values())
@@ -138,16 +150,21 @@ class IngestRegistry:
         capture = self._captures.get(stream_id)
         return capture.latest_frame() if capture else None
 
-    async def display_frames(self, stream_id: str) -> AsyncIterator[DisplayFrame]:
+    async def display_frames(
+        self, stream_id: str, elsewhere: Callable[[], bool] = lambda: False
+    ) -> AsyncIterator[DisplayFrame]:
         """Frames as they are due on screen (capture + display delay), paced, until closed.
 
         A consumer that falls behind gets the newest due frame, not a backlog. A stream this
         replica does not hold is waited for (REOPEN_WAIT_S): after a restart the gateway opens
-        it again, and its viewers should not see the video end.
+        it again, and its viewers should not see the video end. StreamMoving when the stream
+        is (or goes) to another replica (``elsewhere``: another live replica holds it).
         """
         capture = self._captures.get(stream_id)
         waited = 0.0
         while capture is None and waited < REOPEN_WAIT_S:
+            if elsewhere():
+                raise StreamMoving(f"stream {stream_id!r} is captured by another replica")
             await self._clock.sleep(POLL_S)
             waited += POLL_S
             capture = self._captures.get(stream_id)
@@ -160,6 +177,8 @@ class IngestRegistry:
                 last_seq = frame.seq
                 yield frame
             await self._clock.sleep(wait_s)
+        if stream_id in self._handed_over:
+            raise StreamMoving(f"stream {stream_id!r} moved to another replica")
 
     def status(self) -> dict[str, dict[str, object]]:
         return {

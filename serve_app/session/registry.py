@@ -6,36 +6,35 @@ first and lets the recorder store everything the session said, and only then do 
 forget the stream. Nothing here knows Ray: the gateway hands in the stages and the session
 ports over its handles, tests hand in fakes.
 
-Streams are durable: each one's spec is stored (:class:`StreamSpecStore`) and a new
-registry resumes them (resumption.py); a session whose capture FrameIngest lost has it
-reopened.
+Streams are durable: each one's spec is stored (:class:`StreamSpecStore`) and a replica
+that takes a stored stream over resumes it (resumption.py; which replica runs which stream
+is stream_share.py's business); a session whose capture FrameIngest lost has it reopened.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from typing import Any
 
 from pydantic import ValidationError
 
 from models.messages import VoiceInput
 from serve_app.clock import Clock, SystemClock
-from serve_app.messages import StreamEvent, StreamResult
+from serve_app.messages import StreamEvent, StreamMoving, StreamResult
 from serve_app.session.ports import SessionPorts
-from serve_app.session.resumption import Resumption, last_said
+from serve_app.session.resumption import Resumption, last_said, reconnecting
 from serve_app.session.stages import Stages
 from serve_app.session.stream_session import StreamSession
 from serve_app.session.stream_specs import StreamSpec, StreamSpecStore
 from serve_app.settings import (
-    LIVE_STREAM_SETTINGS,
     ServiceSettings,
     StreamSettings,
     describe_validation_error,
 )
 from serve_app.transcripts.recorder import record_transcript
-from serve_app.transcripts.store import TranscriptLine, TranscriptStore
+from serve_app.transcripts.store import TranscriptStore
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +43,7 @@ class StreamRegistry:
     """Creates, serves and deletes streams.
 
     ``voice_input`` and ``describer_speaks`` say how the chosen backends speak, for every
-    session; ``backend_info`` is only reported by :meth:`status`.
+    session.
     """
 
     def __init__(
@@ -56,7 +55,6 @@ class StreamRegistry:
         *,
         voice_input: VoiceInput | None,
         describer_speaks: bool,
-        backend_info: Mapping[str, Any] | None = None,
         clock: Clock | None = None,
         specs: StreamSpecStore | None = None,
     ) -> None:
@@ -68,7 +66,6 @@ class StreamRegistry:
         log.info("transcripts in %s", transcripts.path)
         self._voice_input = voice_input
         self._describer_speaks = describer_speaks
-        self._backend_info = dict(backend_info or {})
         self._clock = clock or SystemClock()
         self._sessions: dict[str, StreamSession] = {}
         self._sources: dict[str, str] = {}
@@ -76,30 +73,20 @@ class StreamRegistry:
         # Ids whose source is still being probed: no duplicate of one, and counted in the limit.
         self._opening: set[str] = set()
         self._specs = specs
-        self._resumption = Resumption(specs.all() if specs else [])
+        self._resumption = Resumption()
+        self._handed_over: set[str] = set()  # let go to another replica: followers reconnect
 
-    async def resume(self) -> None:
-        """Start every stored stream again, as it was (after a restart of the gateway)."""
+    def expect(self, specs: list[StreamSpec]) -> None:
+        """These stored streams are about to be resumed: meanwhile their clients wait."""
+        self._resumption.expect(specs)
+
+    async def resume(self, specs: list[StreamSpec]) -> None:
+        """Start these stored streams again, as they were (their replica went away)."""
 
         async def create(spec: StreamSpec) -> StreamResult:
             return await self._create(spec.stream_id, spec.source, spec.overrides, spec.trusted)
 
-        await self._resumption.run(
-            create, self._settings.default_stream_id, self._settings.default_source
-        )
-
-    async def start_default_stream(self) -> StreamResult | None:
-        """The operator's ``default_source`` as ``default_stream_id``; None when none is set."""
-        if not self._settings.default_source:
-            return None
-        if self._settings.default_stream_id in self._sessions:
-            return None  # resumed as it was stored
-        result = await self.create_stream(
-            self._settings.default_stream_id, self._settings.default_source, None, trusted=True
-        )
-        if not result.ok:
-            log.error("default stream did not start: %s", result.error)
-        return result
+        await self._resumption.run(create, specs)
 
     def reconfigure(self, config: dict[str, Any]) -> None:
         """Live settings for every stream and every stream to come (Serve's user_config).
@@ -188,6 +175,7 @@ class StreamRegistry:
         )
         session.start()
         self._sessions[stream_id] = session
+        self._handed_over.discard(stream_id)
         self._recorders[stream_id] = asyncio.create_task(
             record_transcript(
                 stream_id,
@@ -207,46 +195,62 @@ class StreamRegistry:
         session = self._sessions.pop(stream_id, None)
         if session is None:
             return False
-        self._sources.pop(stream_id, None)
-        if self._specs is not None:
-            await asyncio.to_thread(self._specs.remove, stream_id)
         started = self._clock.now()
+        await self._unstore(stream_id)  # first: a replica dying now must not resume it
+        await self._stop(stream_id, session)
+        await self._close_stages(stream_id)
+        log.info("stream %s: deleted in %.2f s", stream_id, self._clock.now() - started)
+        return True
+
+    async def delete_stored(self, stream_id: str) -> None:
+        """Delete a stored stream no replica runs (its own went away)."""
+        await self._unstore(stream_id)
+        await self._close_stages(stream_id)
+
+    async def let_go(self, stream_id: str) -> None:
+        """Stop running the stream here but keep it: another replica runs it from now on."""
+        session = self._sessions.pop(stream_id, None)
+        if session is not None:
+            self._handed_over.add(stream_id)
+            await self._stop(stream_id, session)
+            log.info("stream %s: now run by another replica", stream_id)
+
+    async def _stop(self, stream_id: str, session: StreamSession) -> None:
+        self._sources.pop(stream_id, None)
         await session.stop()  # releases what was held, then closes the event log
         recorder = self._recorders.pop(stream_id, None)
         if recorder is not None:
             await recorder  # ends once it has stored everything the log held
-        stopped = self._clock.now()
+
+    async def _unstore(self, stream_id: str) -> None:
+        if self._specs is not None:
+            await asyncio.to_thread(self._specs.remove, stream_id)
+
+    async def _close_stages(self, stream_id: str) -> None:
         # The three stages forget the stream independently: no need to wait in turn.
         await asyncio.gather(
             self._stages.ingest.close_stream(stream_id),
             self._stages.commentator.close_stream(stream_id),
             self._stages.vocoder.close_stream(stream_id),
         )
-        log.info(
-            "stream %s: deleted in %.2f s (session %.2f s, stages %.2f s)",
-            stream_id,
-            self._clock.now() - started,
-            stopped - started,
-            self._clock.now() - stopped,
-        )
-        return True
 
     async def ask(self, stream_id: str, question: str) -> AsyncIterator[str]:
         """The answer to a question about the stream's current window, as it streams."""
         session = self._sessions.get(stream_id)
         if session is None:
             if self._resumption.waiting(stream_id):
-                raise RuntimeError(f"stream {stream_id!r} is reconnecting; ask again shortly")
+                raise StreamMoving(f"stream {stream_id!r} is reconnecting; ask again shortly")
             return
         async for piece in session.ask(question):
             yield piece
 
-    async def transcript(self, stream_id: str) -> list[TranscriptLine] | None:
-        """Every line said on the stream, also once it is deleted; None: no such stream."""
-        lines = await asyncio.to_thread(self._transcripts.lines, stream_id)  # SQLite off-loop
-        if not lines and stream_id not in self._sessions:
-            return None
-        return lines
+    def held_ids(self) -> set[str]:
+        """Streams this registry runs, opens or is resuming."""
+        return {*self._sessions, *self._opening, *self._resumption.waiting_ids()}
+
+    async def settled(self, stream_id: str) -> None:
+        """Until the stream, if it is being resumed, runs again (or was given up on)."""
+        await self._resumption.wait(stream_id)
 
     def session(self, stream_id: str) -> StreamSession | None:
         """The stream's running session; None once it is deleted or if it never was."""
@@ -256,44 +260,41 @@ class StreamRegistry:
         session = self._sessions[stream_id]
         return {"id": stream_id, "source": self._sources[stream_id], **session.status()}
 
-    def _describe_resuming(self, stream_id: str) -> dict[str, Any]:
-        spec = self._resumption.specs[stream_id]
+    def describe_stored(self, spec: StreamSpec) -> dict[str, Any]:
+        """A stored stream that does not run here (yet), as the API lists it."""
         try:
             tts = self._defaults.with_overrides(spec.overrides).enable_tts
         except ValidationError:
             tts = False
-        speaks = self._voice_input is not None or self._describer_speaks
-        return self._resumption.describe(stream_id, speech=tts and speaks)
+        return reconnecting(
+            spec, speech=tts and (self._voice_input is not None or self._describer_speaks)
+        )
 
     def get_stream(self, stream_id: str) -> dict[str, Any] | None:
         if stream_id in self._sessions:
             return self._describe(stream_id)
-        return self._describe_resuming(stream_id) if self._resumption.waiting(stream_id) else None
+        spec = self._resumption.specs.get(stream_id)
+        return self.describe_stored(spec) if spec is not None else None
 
     def list_streams(self) -> list[dict[str, Any]]:
-        waiting = [i for i in self._resumption.waiting_ids() if i not in self._sessions]
-        return [*map(self._describe, self._sessions), *map(self._describe_resuming, waiting)]
+        waiting = [s for i, s in self._resumption.specs.items() if i not in self._sessions]
+        return [*map(self._describe, self._sessions), *map(self.describe_stored, waiting)]
 
     async def follow(self, stream_id: str, after_seq: int | None) -> AsyncIterator[StreamEvent]:
         """The stream's released events from after ``after_seq`` on, until it is deleted.
 
         A stream still being resumed is waited for: its clients stay connected.
         """
-        await self._resumption.wait(stream_id)
+        await self.settled(stream_id)
         session = self._sessions.get(stream_id)
         if session is None:
             return
         async for event in session.events.follow(after_seq):
             yield event
+        if stream_id in self._handed_over:
+            raise StreamMoving(f"stream {stream_id!r} moved to another replica; follow it again")
 
     def events_since(self, stream_id: str, after_seq: int) -> list[StreamEvent]:
         """The stream's logged events after ``after_seq`` (what a reconnecting client missed)."""
         session = self._sessions.get(stream_id)
         return session.events.since(after_seq) if session is not None else []
-
-    def status(self) -> dict[str, Any]:
-        return {
-            "backend": self._backend_info,
-            "streams": self.list_streams(),
-            "live_settings": sorted(LIVE_STREAM_SETTINGS),
-        }

@@ -1,7 +1,8 @@
 """Resumption: the streams a restarted gateway brings back, and what is said meanwhile.
 
-Until a stored stream runs again its clients are told it is reconnecting (not that it does
-not exist), its event followers wait for it, and its id cannot be taken by someone else.
+While a stored stream is being started again its clients are told it is reconnecting (not
+that it does not exist), its event followers wait for it, and its id cannot be taken by
+someone else.
 Once it runs, the lines its previous run released last are replayed with their own
 sequence numbers (:func:`replayed_lines`): a client that missed one as the old gateway died
 gets it, one that had it drops it by seq.
@@ -25,28 +26,28 @@ REPLAY_S = 60.0
 
 
 class Resumption:
-    def __init__(self, specs: list[StreamSpec]) -> None:
-        self.specs = {spec.stream_id: spec for spec in specs}
-        self._back: dict[str, asyncio.Event] = {spec.stream_id: asyncio.Event() for spec in specs}
+    def __init__(self) -> None:
+        self.specs: dict[str, StreamSpec] = {}
+        self._back: dict[str, asyncio.Event] = {}
+
+    def expect(self, specs: list[StreamSpec]) -> None:
+        """These streams are coming back: their clients wait, their ids stay taken."""
+        for spec in specs:
+            self.specs[spec.stream_id] = spec
+            self._back.setdefault(spec.stream_id, asyncio.Event())
 
     async def run(
         self,
         create: Callable[[StreamSpec], Awaitable[StreamResult]],
-        default_stream_id: str,
-        default_source: str,
+        specs: list[StreamSpec],
     ) -> None:
-        """Create every stored stream again; each is done (waiters released) whatever happens.
-
-        A stored default stream whose source the operator has since changed is left to be
-        started anew from the new ``default_source``.
-        """
-        if self._back:
-            log.info("resuming %d stored stream(s): %s", len(self._back), ", ".join(self._back))
-        for spec in self.specs.values():
+        """Create each stream again; each is done (waiters released) whatever happens."""
+        self.expect(specs)
+        if specs:
+            ids = ", ".join(spec.stream_id for spec in specs)
+            log.info("resuming %d stored stream(s): %s", len(specs), ids)
+        for spec in specs:
             try:
-                moved = spec.stream_id == default_stream_id and spec.source != default_source
-                if moved and spec.trusted:
-                    continue
                 result = await create(spec)
                 if not result.ok:
                     log.error("stream %s: could not resume: %s", spec.stream_id, result.error)
@@ -69,20 +70,22 @@ class Resumption:
             await back.wait()
 
     def done(self, stream_id: str) -> None:
+        self.specs.pop(stream_id, None)
         back = self._back.pop(stream_id, None)
         if back is not None:
             back.set()
 
-    def describe(self, stream_id: str, speech: bool) -> dict[str, Any]:
-        """A waiting stream as the API lists it: known, reconnecting."""
-        return {
-            "id": stream_id,
-            "source": self.specs[stream_id].source,
-            "stream_id": stream_id,
-            "source_state": str(StreamState.RECONNECTING),
-            # Audio clients of a stream coming back wait for it rather than hear "speech off".
-            "speech": speech,
-        }
+
+def reconnecting(spec: StreamSpec, speech: bool) -> dict[str, Any]:
+    """A stored stream not running yet, as the API lists it: known, reconnecting."""
+    return {
+        "id": spec.stream_id,
+        "source": spec.source,
+        "stream_id": spec.stream_id,
+        "source_state": str(StreamState.RECONNECTING),
+        # Audio clients of a stream coming back wait for it rather than hear "speech off".
+        "speech": speech,
+    }
 
 
 def replayed_lines(stream_id: str, lines: list[TranscriptLine]) -> list[CycleEnded]:

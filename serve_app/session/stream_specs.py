@@ -71,16 +71,28 @@ class StreamSpecStore:
         with self._lock:
             self._db.execute("UPDATE streams SET deleted = 1 WHERE stream_id = ?", (stream_id,))
 
+    def get(self, stream_id: str) -> StreamSpec | None:
+        """The stream's spec, unless it was deleted (or never was)."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT stream_id, source, overrides, trusted FROM streams "
+                "WHERE stream_id = ? AND deleted = 0",
+                (stream_id,),
+            ).fetchone()
+        return _spec(row) if row else None
+
     def all(self) -> list[StreamSpec]:
         with self._lock:
             rows = self._db.execute(
                 "SELECT stream_id, source, overrides, trusted FROM streams WHERE deleted = 0 "
                 "ORDER BY rowid"
             ).fetchall()
-        return [
-            StreamSpec(row[0], row[1], json.loads(row[2]) or None, bool(row[3])) for row in rows
-        ]
+        return [_spec(row) for row in rows]
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+def _spec(row: tuple[Any, ...]) -> StreamSpec:
+    return StreamSpec(row[0], row[1], json.loads(row[2]) or None, bool(row[3]))

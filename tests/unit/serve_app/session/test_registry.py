@@ -1,4 +1,4 @@
-"""StreamRegistry: creating, describing, reconfiguring and deleting a service's streams.
+"""StreamRegistry (and its StreamShare): creating, describing, reconfiguring, deleting streams.
 
 Fake stages; real StreamSessions on a ManualClock over scripted ports, whose FrameIngest says
 the stream is still starting (so no cycle runs) unless a test makes it live.
@@ -15,103 +15,15 @@ from typing import Any
 
 import pytest
 
-from models.messages import VoiceInput
-from serve_app.clock import ManualClock
-from serve_app.messages import CycleEnded, OpenResult, StateChanged, StreamResult, StreamState
-from serve_app.session.registry import StreamRegistry
-from serve_app.session.stages import Stages
-from serve_app.session.stream_session import StreamSession
+from serve_app.messages import CycleEnded, OpenResult, StateChanged, StreamState
 from serve_app.session.stream_specs import StreamSpecStore
-from serve_app.settings import LIVE_STREAM_SETTINGS, ServiceSettings, StreamSettings, SyncPolicy
-from serve_app.transcripts.store import TranscriptStore
-from tests.support.scripted_ports import ScriptedPorts, run_until, settle
-
-BACKEND = {"describer": "synthetic", "voice": "espeak"}
-ANSWER = "A red car turns left. It stops."  # what ScriptedPorts' describer says
-
-
-class FakeStage:
-    """A stage in process: records what it is asked; refuses, or holds an open, when told."""
-
-    def __init__(self) -> None:
-        self.refuse = ""
-        self.hold: asyncio.Event | None = None
-        self.opened: list[tuple[str, str, StreamSettings, bool]] = []
-        self.closed: list[str] = []
-        self.on_close: Callable[[str], None] = lambda stream_id: None
-
-    async def open_stream(
-        self, stream_id: str, source: str, settings: StreamSettings, trusted: bool = False
-    ) -> OpenResult:
-        self.opened.append((stream_id, source, settings, trusted))
-        if self.hold is not None:
-            await self.hold.wait()
-        return OpenResult(False, error=self.refuse) if self.refuse else OpenResult(True)
-
-    async def close_stream(self, stream_id: str) -> None:
-        self.on_close(stream_id)
-        self.closed.append(stream_id)
-
-
-class Service:
-    """A registry over fake stages and scripted session ports, all on one ManualClock."""
-
-    def __init__(
-        self, store_path: Path, specs: StreamSpecStore | None = None, **settings: Any
-    ) -> None:
-        self.clock = ManualClock()
-        self.ports = ScriptedPorts(self.clock)
-        self.ports.state = StreamState.STARTING
-        self.ingest, self.commentator, self.vocoder = FakeStage(), FakeStage(), FakeStage()
-        self.store = TranscriptStore(store_path)
-        self.registry = StreamRegistry(
-            ServiceSettings(**{"default_source": "", **settings}),
-            Stages(self.ingest, self.commentator, self.vocoder),
-            self.ports,
-            self.store,
-            voice_input=VoiceInput.TEXT,
-            describer_speaks=False,
-            backend_info=BACKEND,
-            clock=self.clock,
-            specs=specs,
-        )
-
-    async def create(self, stream_id: str, source: str = "demo", **overrides: Any) -> StreamResult:
-        return await self.registry.create_stream(stream_id, source, overrides or None)
-
-    def session(self, stream_id: str) -> StreamSession:
-        session = self.registry.session(stream_id)
-        assert session is not None, f"no session for {stream_id!r}"
-        return session
-
-    def ids(self) -> list[str]:
-        return [stream["id"] for stream in self.registry.list_streams()]
-
+from serve_app.settings import LIVE_STREAM_SETTINGS, SyncPolicy
+from tests.support.gateway_replica import BACKEND
+from tests.support.gateway_replica import GatewayReplica as Service
+from tests.support.scripted_ports import run_until, settle
 
 MakeService = Callable[..., Service]
-
-
-@pytest.fixture()
-async def make_service(tmp_path: Path) -> AsyncIterator[MakeService]:
-    made: list[Service] = []
-
-    def make(
-        specs: StreamSpecStore | None = None, transcripts: str = "", **settings: Any
-    ) -> Service:
-        path = tmp_path / (transcripts or f"transcripts-{len(made)}.sqlite")
-        made.append(Service(path, specs, **settings))
-        return made[-1]
-
-    yield make
-    for service in made:  # no session task outlives its test
-        for stream_id in service.ids():
-            await service.registry.delete_stream(stream_id)
-        service.store.close()
-
-
-@pytest.fixture()
-def service(make_service: MakeService) -> Service:
-    return make_service()
+ANSWER = "A red car turns left. It stops."  # what ScriptedPorts' describer says
 
 
 async def test_a_stream_is_described_by_id_source_and_session_status(service: Service) -> None:
@@ -171,9 +83,9 @@ async def test_the_default_stream_starts_when_a_default_source_is_set(
     make_service: MakeService,
 ) -> None:
     unset = make_service()
-    assert await unset.registry.start_default_stream() is None and unset.ids() == []
+    assert await unset.share.start_default_stream() is None and unset.ids() == []
     service = make_service(default_source="demo:clip", default_stream_id="boot")
-    result = await service.registry.start_default_stream()
+    result = await service.share.start_default_stream()
     assert result is not None and result.ok and service.ids() == ["boot"]
     _, source, _, trusted = service.ingest.opened[0]
     assert source == "demo:clip" and trusted, "the operator's own source is trusted"
@@ -185,7 +97,7 @@ async def test_a_default_stream_that_cannot_start_is_logged(
     service = make_service(default_source="/nowhere.mp4")
     service.ingest.refuse = "no such file"
     with caplog.at_level(logging.ERROR, logger="serve_app"):
-        result = await service.registry.start_default_stream()
+        result = await service.share.start_default_stream()
     assert result is not None and not result.ok
     assert "default stream did not start: no such file" in caplog.text
 
@@ -223,14 +135,14 @@ async def test_what_a_stream_said_is_stored_before_the_stages_forget_it(
     assert not [e for e in service.session("cam").events.since(-1) if isinstance(e, CycleEnded)]
     await service.registry.delete_stream("cam")
     assert stored_at_close == [ANSWER]
-    lines = await service.registry.transcript("cam")
+    lines = await service.share.transcript("cam")
     assert lines is not None and [line.text for line in lines] == [ANSWER], "still readable"
 
 
 async def test_the_transcript_of_a_stream_that_never_was_is_none(service: Service) -> None:
-    assert await service.registry.transcript("nope") is None
+    assert await service.share.transcript("nope") is None
     await service.create("cam")
-    assert await service.registry.transcript("cam") == [], "a new stream has said nothing yet"
+    assert await service.share.transcript("cam") == [], "a new stream has said nothing yet"
 
 
 async def test_a_live_sync_policy_reaches_every_session_as_the_enum(service: Service) -> None:
@@ -298,7 +210,7 @@ async def test_a_question_is_answered_by_the_streams_session(make_service: MakeS
 
 async def test_status_reports_the_backend_streams_and_live_settings(service: Service) -> None:
     await service.create("cam")
-    status = service.registry.status()
+    status = service.share.status()
     assert status["backend"] == BACKEND and [s["id"] for s in status["streams"]] == ["cam"]
     assert status["live_settings"] == sorted(LIVE_STREAM_SETTINGS)
 
@@ -320,8 +232,8 @@ async def test_a_new_registry_resumes_every_stored_stream_as_it_was(
     await first.registry.delete_stream("gone")
     # The gateway's replica dies: a new one over the same store takes over.
     second = make_service(StreamSpecStore(tmp_path / "streams.sqlite"))
-    assert second.registry.get_stream("cam")["source_state"] == "reconnecting"
-    await second.registry.resume()
+    assert second.share.get_stream("cam")["source_state"] == "reconnecting"
+    await second.registry.resume(second.specs.all())
     assert second.ids() == ["cam"], "a deleted stream stays deleted"
     (stream_id, source, settings, _) = second.ingest.opened[0]
     assert (stream_id, source, settings.inference_interval_s) == ("cam", "demo:bikes.mp4", 7.0)
@@ -334,11 +246,12 @@ async def test_a_client_of_a_stream_being_resumed_waits_for_it(
     specs = StreamSpecStore(tmp_path / "streams.sqlite")
     await make_service(specs).create("cam")
     service = make_service(StreamSpecStore(tmp_path / "streams.sqlite"))
+    service.registry.expect(service.specs.all())  # as a share taking it over does first
     follower = asyncio.create_task(anext(aiter(service.registry.follow("cam", None))))
     await settle()
     assert not follower.done(), "not ended: the stream is coming back"
     service.ports.state = StreamState.LIVE
-    await service.registry.resume()
+    await service.registry.resume(service.specs.all())
     await run_until(service.clock, follower.done)
     assert follower.result().stream_id == "cam"
 
@@ -366,7 +279,7 @@ async def test_an_id_still_being_resumed_cannot_be_taken_by_a_client(
     service = make_service(StreamSpecStore(tmp_path / "streams.sqlite"))
     taken = await service.create("cam", "demo:other.mp4")
     assert taken.status_code == 409 and "reconnecting" in taken.error
-    await service.registry.resume()
+    await service.registry.resume(service.specs.all())
     assert service.registry.get_stream("cam")["source"] == "demo"
 
 
@@ -385,7 +298,7 @@ async def test_one_stream_that_fails_to_resume_does_not_stop_the_others(
         return await opened(stream_id, *args)
 
     second.ingest.open_stream = flaky  # type: ignore[method-assign]
-    await second.registry.resume()
+    await second.registry.resume(second.specs.all())
     assert second.ids() == ["b"]
     follower = second.registry.follow("a", None)
     assert [event async for event in follower] == [], "a client of 'a' is not left waiting"
@@ -403,7 +316,7 @@ async def test_a_resumed_stream_replays_what_its_last_run_said_with_the_same_seq
     # The gateway dies; a new one over the same stores resumes the stream a moment later.
     second = make_service(StreamSpecStore(tmp_path / "streams.sqlite"), transcripts="t.sqlite")
     second.clock.set(first.clock.now() + 5)
-    await second.registry.resume()
+    await second.registry.resume(second.specs.all())
     replayed = [e for e in second.session("cam").events.since(-1) if e.replayed]
     assert [(e.seq, e.text) for e in replayed][:2] == [(e.seq, e.text) for e in said]
     assert second.session("cam").events.last_seq > said[-1].seq, "new events come after"
