@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import contextvars
 import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Generic, TypeVar
 
+from serve_app.detached import detached
 from serve_app.http.broadcaster import Broadcaster, Subscription
 
 T = TypeVar("T")
@@ -44,10 +44,8 @@ class SharedUpstream(Generic[T]):
     def subscribe(self) -> Subscription[T]:
         subscription = self.clients.subscribe()
         if self._task is None or self._task.done():
-            # Outside the subscriber's context: Serve ties handle calls made in a request's
-            # context to that request and cancels them when its client leaves, while a shared
-            # upstream must outlive the client that opened it.
-            self._task = asyncio.create_task(self._run(), context=contextvars.Context())
+            # A shared upstream must outlive the client that opened it.
+            self._task = detached(self._run(), name=self.name)
         return subscription
 
     async def close(self) -> None:

@@ -22,17 +22,14 @@ from pydantic import ValidationError
 
 from models.messages import VoiceInput
 from serve_app.clock import Clock, SystemClock
+from serve_app.detached import detached
 from serve_app.messages import StreamEvent, StreamMoving, StreamResult
 from serve_app.session.ports import SessionPorts
 from serve_app.session.resumption import Resumption, last_said, reconnecting
 from serve_app.session.stages import Stages
 from serve_app.session.stream_session import StreamSession
 from serve_app.session.stream_specs import StreamSpec, StreamSpecStore
-from serve_app.settings import (
-    ServiceSettings,
-    StreamSettings,
-    describe_validation_error,
-)
+from serve_app.settings import ServiceSettings, StreamSettings, describe_validation_error
 from serve_app.transcripts.recorder import record_transcript
 from serve_app.transcripts.store import TranscriptStore
 
@@ -176,7 +173,7 @@ class StreamRegistry:
         session.start()
         self._sessions[stream_id] = session
         self._handed_over.discard(stream_id)
-        self._recorders[stream_id] = asyncio.create_task(
+        self._recorders[stream_id] = detached(
             record_transcript(
                 stream_id,
                 run,

@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from models.messages import VoiceInput
 from serve_app.clock import Clock, SystemClock
+from serve_app.detached import detached
 from serve_app.messages import (
     DelayChanged,
     IngestSnapshot,
@@ -114,7 +115,7 @@ class StreamSession:
         # The newest value wins: a push still in flight is replaced, never queued behind.
         if self._delay_push is not None:
             self._delay_push.cancel()
-        self._delay_push = asyncio.get_running_loop().create_task(self._send_delay())
+        self._delay_push = detached(self._send_delay(), name=f"delay-{self.stream_id}")
 
     async def _send_delay(self) -> None:
         try:
@@ -126,8 +127,8 @@ class StreamSession:
     def start(self) -> None:
         self._push_delay()
         self._tasks = [
-            asyncio.create_task(self._cycle_loop(), name=f"cycles-{self.stream_id}"),
-            asyncio.create_task(self.releases.run(), name=f"releases-{self.stream_id}"),
+            detached(self._cycle_loop(), name=f"cycles-{self.stream_id}"),
+            detached(self.releases.run(), name=f"releases-{self.stream_id}"),
         ]
 
     async def stop(self) -> None:

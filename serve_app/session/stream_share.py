@@ -22,6 +22,7 @@ from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 from serve_app.clock import Clock, SystemClock
+from serve_app.detached import detached
 from serve_app.messages import StreamEvent, StreamMoving, StreamResult
 from serve_app.routing.placement_table import RENEW_S, Placement, PlacementTable
 from serve_app.session.registry import StreamRegistry
@@ -112,7 +113,7 @@ class StreamShare:
             # In the background, so renewals go on while sources open; marked as coming back
             # now, so a request for one meanwhile waits for it instead of resuming it again.
             self.registry.expect(claimed)
-            task = asyncio.create_task(self.registry.resume(claimed), name="take-over")
+            task = detached(self.registry.resume(claimed), name="take-over")
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 

@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from benchmarks.faults import ORDER, drill, wait_for
+from benchmarks.scale_out_faults import EXTRA_STREAMS, scale_out_drill
 from tests.support.serve_process import ServeProcess, free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.own_service]
@@ -55,3 +56,18 @@ def test_a_restarted_service_resumes_the_streams_it_had(tmp_path: Path) -> None:
         assert set(resumed) == {"demo", "bikes"}
         assert resumed["bikes"]["source"] == "demo:bikes.mp4"
         assert resumed["bikes"]["run"] == 2 and resumed["bikes"]["speech"] is False
+
+
+def test_two_replicas_share_four_streams_and_one_of_each_can_die(tmp_path: Path) -> None:
+    """FrameIngest and StreamGateway at two replicas each: four streams spread over them; one
+    replica of each killed in turn; every stream's commentary comes back, nothing lost."""
+    result = scale_out_drill(RECOVERY_BOUND_S, settle_s=5.0, workdir=tmp_path)
+    before, after = result["holders_before"], result["holders_after"]
+    assert set(before) == set(after) == {"demo", *EXTRA_STREAMS}, result
+    assert len({h["gateway"] for h in before.values()}) == 2, f"spread: {before}"
+    assert len({h["ingest"] for h in before.values()}) == 2, f"spread: {before}"
+    for deployment, entry in result["deployments"].items():
+        assert entry["recovered"], f"{deployment}: {entry}"
+    killed = next(iter(result["deployments"].values()))
+    assert killed["lost_lines"] == 0 and killed["duplicated_lines"] == 0, result["problems"]
+    assert result["client_5xx"] == 0, result["client_statuses"]
