@@ -9,8 +9,9 @@ by another replica. A holder going away on purpose releases its leases at once.
 Each row also carries its holder's last snapshot of the stream (its state as the API lists
 it), so any replica can list every stream without asking the others.
 
-The file lives in the data directory beside the transcripts: on several nodes that
-directory must be shared storage (docs/deploy.md).
+The file lives in the data directory beside the transcripts. SQLite in WAL mode needs
+every process using it on one host, so the replicas of both deployments run on one node
+(docs/deploy.md).
 """
 
 from __future__ import annotations

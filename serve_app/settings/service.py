@@ -185,7 +185,8 @@ class ServiceSettings(StreamSettings, BaseSettings):
     data_dir: str = Field(
         "data",
         description="Where transcripts and the streams to resume after a restart live (SQLite); "
-        "on a cluster, a disk every gateway replica reaches (docs/deploy.md).",
+        "on a cluster, the local disk of the node running FrameIngest and StreamGateway "
+        "(docs/deploy.md).",
     )
     log_level: str = Field(
         "INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$", description="The service's log level."
