@@ -107,6 +107,16 @@ class StreamResult:
     status_code: int = 200
     error: str = ""
 
+    @classmethod
+    def at_limit(cls, max_streams: int) -> StreamResult:
+        """Refused: the service already runs MAX_STREAMS streams."""
+        return cls(
+            False,
+            status_code=429,
+            error=f"the service runs its limit of {max_streams} streams (MAX_STREAMS); "
+            "delete one first",
+        )
+
 
 class _Event(BaseModel):
     model_config = ConfigDict(frozen=True)

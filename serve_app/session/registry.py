@@ -123,12 +123,7 @@ class StreamRegistry:
             1 for i in self._resumption.waiting_ids() if i != stream_id and i not in self._opening
         )
         if len(self._sessions) + len(self._opening) + waiting >= self._settings.max_streams:
-            return StreamResult(
-                False,
-                status_code=429,
-                error=f"the service runs its limit of {self._settings.max_streams} streams "
-                "(MAX_STREAMS); delete one first",
-            )
+            return StreamResult.at_limit(self._settings.max_streams)
         self._opening.add(stream_id)
         try:
             return await self._open(stream_id, source, overrides, trusted)

@@ -177,12 +177,7 @@ class StreamShare:
         self, stream_id: str, source: str, overrides: dict[str, Any] | None, trusted: bool
     ) -> StreamResult:
         if len(self._specs.all()) >= self._settings.max_streams:
-            return StreamResult(
-                False,
-                status_code=429,
-                error=f"the service runs its limit of {self._settings.max_streams} streams "
-                "(MAX_STREAMS); delete one first",
-            )
+            return StreamResult.at_limit(self._settings.max_streams)
         if not self._table.claim(DEPLOYMENT, stream_id, self._replica, self._clock.now()):
             return StreamResult(False, status_code=409, error=f"stream {stream_id!r} exists")
         result = await self.registry.create_stream(stream_id, source, overrides, trusted)

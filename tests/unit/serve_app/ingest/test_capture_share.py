@@ -7,7 +7,7 @@ PlacementTables are separate connections to one SQLite file, as two processes' w
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -15,30 +15,13 @@ import pytest
 from serve_app.clock import SystemClock
 from serve_app.ingest.capture_share import DEPLOYMENT, CaptureShare
 from serve_app.ingest.registry import IngestRegistry
-from serve_app.messages import DisplayFrame, StreamMoving
+from serve_app.messages import StreamMoving
 from serve_app.routing.placement_table import PlacementTable
 from serve_app.settings import ServiceSettings, StreamSettings
-from tests.support.fixture_video import write_counter_clip
-
-STATUS_FIELDS = {
-    "source",
-    "state",
-    "detail",
-    "fps",
-    "frames_decoded",
-    "loops",
-    "display_delay_s",
-    "display_buffer_bytes",
-    "window_frames",
-    "capture_cpu_s",
-}
+from tests.support.capture_status import STATUS_FIELDS
+from tests.support.polling import drain, eventually
 
 MakeShare = Callable[[str], CaptureShare]
-
-
-@pytest.fixture(scope="module")
-def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_counter_clip(tmp_path_factory.mktemp("media") / "counter.mp4", seconds=2.0)
 
 
 @pytest.fixture
@@ -70,17 +53,6 @@ def table(placements_file: Path) -> Iterator[PlacementTable]:
     table = PlacementTable(placements_file)
     yield table
     table.close()
-
-
-async def eventually(predicate: Callable[[], object], within_s: float = 10.0) -> None:
-    """Poll until ``predicate`` holds; the bound only keeps a broken test from hanging."""
-    async with asyncio.timeout(within_s):
-        while not predicate():
-            await asyncio.sleep(0.02)
-
-
-async def drain(frames: AsyncIterator[DisplayFrame]) -> list[DisplayFrame]:
-    return [frame async for frame in frames]
 
 
 def now() -> float:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -12,30 +12,14 @@ import pytest
 from serve_app.clock import Clock, ManualClock, SystemClock
 from serve_app.ingest.capture_loop import StreamCapture
 from serve_app.ingest.registry import PROBE_GRACE_S, REOPEN_WAIT_S, IngestRegistry
-from serve_app.messages import DisplayFrame, StreamState
+from serve_app.messages import StreamState
 from serve_app.settings import ServiceSettings, StreamSettings
-from tests.support.fixture_video import read_index_jpeg, write_counter_clip
+from tests.support.capture_status import STATUS_FIELDS
+from tests.support.fixture_video import read_index_jpeg
+from tests.support.polling import drain, eventually
 from tests.support.scripted_ports import run_until
 
-STATUS_FIELDS = {
-    "source",
-    "state",
-    "detail",
-    "fps",
-    "frames_decoded",
-    "loops",
-    "display_delay_s",
-    "display_buffer_bytes",
-    "window_frames",
-    "capture_cpu_s",
-}
-
 MakeRegistry = Callable[..., IngestRegistry]
-
-
-@pytest.fixture(scope="module")
-def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_counter_clip(tmp_path_factory.mktemp("media") / "counter.mp4", seconds=2.0)
 
 
 @pytest.fixture
@@ -54,17 +38,6 @@ def make_registry(clip: Path) -> Iterator[MakeRegistry]:
     yield make
     for registry in made:
         registry.close_all()
-
-
-async def eventually(predicate: Callable[[], object], within_s: float = 10.0) -> None:
-    """Poll until ``predicate`` holds; the bound only keeps a broken test from hanging."""
-    async with asyncio.timeout(within_s):
-        while not predicate():
-            await asyncio.sleep(0.02)
-
-
-async def drain(frames: AsyncIterator[DisplayFrame]) -> list[DisplayFrame]:
-    return [frame async for frame in frames]
 
 
 class RecordingClock(SystemClock):
