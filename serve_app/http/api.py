@@ -21,7 +21,8 @@ from starlette.exceptions import HTTPException
 from serve_app.http.access import AccessPolicy
 from serve_app.http.backend import ServiceBackend
 from serve_app.http.guards import AccessGuard, ASGIApp, BodyLimit
-from serve_app.http.routes import Service, router
+from serve_app.http.routes import router
+from serve_app.http.service import Service
 from serve_app.messages import StreamMoving
 from serve_app.settings import ServiceSettings
 

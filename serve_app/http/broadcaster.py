@@ -54,6 +54,17 @@ class Subscription(Generic[T]):
     def close(self) -> None:
         self._owner._remove(self)
 
+    def take_queued(self) -> tuple[list[T], bool]:
+        """Everything queued now, without waiting, and whether the feed has ended (for a
+        reader that keeps its own time, such as the audio pacer)."""
+        items: list[T] = []
+        while not self._queue.empty():
+            item = self._queue.get_nowait()
+            if isinstance(item, _Closed):
+                return items, True
+            items.append(item)
+        return items, False
+
     async def __aiter__(self) -> AsyncIterator[T]:
         try:
             while True:

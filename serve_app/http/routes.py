@@ -19,23 +19,16 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sse_starlette.sse import EventSourceResponse
-from starlette.exceptions import HTTPException
 
 from serve_app.http import wire
-from serve_app.http.backend import ServiceBackend
-from serve_app.http.broadcaster import Broadcaster, Subscription, resume_after
+from serve_app.http.broadcaster import resume_after
 from serve_app.http.resume import missed_events
-from serve_app.http.stream_hub import StreamHubs
+from serve_app.http.service import ClientError, ClientKind, Service
 from serve_app.messages import DisplayFrame, StreamEvent
-from serve_app.settings import ServiceSettings
 from serve_app.speech.audio_format import OUTPUT_AUDIO
 from serve_app.transcripts.formats import to_srt, to_webvtt
 
 SSE_PING_S = 15  # a comment line this often keeps proxies from closing an idle event stream
-
-
-class ClientError(HTTPException):
-    """A request the client can fix: answered with its status code and a plain message."""
 
 
 class TranscriptFormat(StrEnum):
@@ -80,43 +73,6 @@ def stream_urls(stream_id: str) -> dict[str, str]:
         "ask": f"{base}/ask",
         "frame": f"{base}/frame",
     }
-
-
-class Service:
-    """One replica's API state: settings, the backend, the page and the stream hubs."""
-
-    def __init__(
-        self,
-        settings: ServiceSettings,
-        backend: ServiceBackend,
-        backend_info: dict[str, Any],
-        page: str,
-    ) -> None:
-        self.settings = settings
-        self.backend = backend
-        self.backend_info = backend_info
-        self.page = page
-        self.hubs = StreamHubs(backend, settings.client_queue_frames)
-
-    async def stream(self, stream_id: str) -> dict[str, Any]:
-        info = await self.backend.get_stream(stream_id)
-        if info is None:
-            raise ClientError(404, f"no stream {stream_id!r}; GET /api/streams lists them")
-        return info
-
-    def check_viewers(self, clients: Broadcaster[Any]) -> None:
-        if len(clients) >= self.settings.max_viewers_per_stream:
-            raise ClientError(
-                429, f"stream is at its limit of {self.settings.max_viewers_per_stream} viewers"
-            )
-
-    async def speech(self, stream_id: str) -> Subscription[StreamEvent]:
-        info = await self.stream(stream_id)
-        if not info.get("speech"):
-            raise ClientError(404, f"speech is off for stream {stream_id!r} (enable_tts)")
-        hub = self.hubs.hub(stream_id)
-        self.check_viewers(hub.events.clients)
-        return hub.events.subscribe()
 
 
 async def _service(request: Request) -> Service:
@@ -193,9 +149,9 @@ async def frame(stream_id: str, service: ServiceDep) -> Response:
 async def mjpeg(stream_id: str, service: ServiceDep) -> StreamingResponse:
     await service.stream(stream_id)
     hub = service.hubs.hub(stream_id)
-    service.check_viewers(hub.frames.clients)
+    service.check_room(hub.frames.clients, ClientKind.VIDEO)
     return StreamingResponse(
-        wire.mjpeg_parts(hub.frames.subscribe()),
+        hub.frames.subscribe(),  # the same encoded part for every viewer
         media_type=wire.MJPEG_MEDIA_TYPE,
         headers=wire.NO_STORE,
     )
@@ -209,7 +165,7 @@ async def events(stream_id: str, request: Request, service: ServiceDep) -> Event
     if last_id is not None and not last_id.isdigit():
         raise ClientError(400, "Last-Event-ID must be an event sequence number")
     hub = service.hubs.hub(stream_id)
-    service.check_viewers(hub.events.clients)
+    service.check_room(hub.events.clients, ClientKind.EVENTS)
     subscription = hub.events.subscribe()
     source: AsyncIterable[StreamEvent] = subscription
     missed: list[StreamEvent] | None = None
@@ -237,7 +193,7 @@ def _audio(body: AsyncIterator[bytes], media_type: str) -> StreamingResponse:
 @router.get("/api/streams/{stream_id}/audio-stream", summary="Spoken commentary, raw PCM")
 async def audio_stream(stream_id: str, service: ServiceDep) -> StreamingResponse:
     subscription = await service.speech(stream_id)
-    return _audio(wire.pcm_bytes(subscription), OUTPUT_AUDIO.media_type)
+    return _audio(subscription, OUTPUT_AUDIO.media_type)
 
 
 @router.get(

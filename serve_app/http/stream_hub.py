@@ -1,9 +1,11 @@
-"""StreamHub: one stream's upstreams in one Ingress replica (video and events), shared by all
+"""StreamHub: one stream's feeds in one Ingress replica (video, events, audio), shared by all
 its clients there; StreamHubs: the replica's hubs, one per stream that has clients.
 
 However many viewers a stream has, a replica asks the service for its frames once and its
 events once (:class:`SharedUpstream`), and gives each client its own bounded queue
-(:class:`Broadcaster`).
+(:class:`Broadcaster`). Video is encoded once per frame: every viewer is sent the same bytes
+object. Audio is one paced PCM stream per stream (:class:`PcmPacer`), made from the events
+feed while anyone listens.
 """
 
 from __future__ import annotations
@@ -12,11 +14,17 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Protocol
 
+from serve_app.clock import Clock, SystemClock
+from serve_app.http import wire
 from serve_app.http.broadcaster import Broadcaster, Overflow
 from serve_app.http.shared_upstream import RETRY_S, SharedUpstream
-from serve_app.messages import DisplayFrame, StateChanged, StreamEvent, StreamState
+from serve_app.messages import AudioChunk, DisplayFrame, StateChanged, StreamEvent, StreamState
+from serve_app.speech.pcm_pacer import PcmPacer
 
 EVENT_QUEUE = 512  # events a slow SSE client may lag before it is dropped (and reconnects)
+AUDIO_BLOCK_S = 0.1  # the paced audio's step: small next to a player's buffer
+# Blocks a stalled audio client may lag (5 s) before it is dropped alone; it reconnects.
+AUDIO_QUEUE = 50
 
 
 class StreamFeeds(Protocol):
@@ -51,14 +59,16 @@ class StreamHub:
         frame_queue: int,
         event_queue: int = EVENT_QUEUE,
         retry_s: float = RETRY_S,
+        clock: Clock | None = None,
     ) -> None:
         self.stream_id = stream_id
         self._feeds = feeds
+        self._clock = clock or SystemClock()
         self._last_event_seq: int | None = None
-        self.frames: SharedUpstream[DisplayFrame] = SharedUpstream(
+        self.frames: SharedUpstream[bytes] = SharedUpstream(
             f"stream {stream_id} video",
             Broadcaster(frame_queue, Overflow.DROP_OLDEST),  # a viewer wants the newest picture
-            self._display_frames,
+            self._mjpeg_parts,
             retry_s,
         )
         self.events: SharedUpstream[StreamEvent] = SharedUpstream(
@@ -68,15 +78,45 @@ class StreamHub:
             retry_s,
             on_break=self._announce_break,
         )
+        self.audio: SharedUpstream[bytes] = SharedUpstream(
+            f"stream {stream_id} audio",
+            Broadcaster(AUDIO_QUEUE, Overflow.DISCONNECT),  # a stalled player is dropped alone
+            self._paced_audio,
+            retry_s,
+        )
         self._break_announced = False
 
     @property
     def closed(self) -> bool:
         """The stream ended (or was deleted): a new client needs a new hub."""
-        return self.frames.clients.closed or self.events.clients.closed
+        return any(feed.clients.closed for feed in (self.frames, self.events, self.audio))
 
-    def _display_frames(self) -> AsyncIterator[DisplayFrame]:
-        return self._feeds.display_frames(self.stream_id)
+    async def _mjpeg_parts(self) -> AsyncIterator[bytes]:
+        frames: AsyncIterator[DisplayFrame] = self._feeds.display_frames(self.stream_id)
+        try:
+            async for frame in frames:
+                yield wire.mjpeg_part(frame)  # once per frame, whatever the number of viewers
+        finally:
+            await _close(frames)
+
+    async def _paced_audio(self) -> AsyncIterator[bytes]:
+        """Real-time PCM: the released speech at the rate it plays, silence in between."""
+        events = self.events.subscribe()
+        pacer = PcmPacer()
+        try:
+            while True:
+                items, ended = events.take_queued()
+                for event in items:
+                    if isinstance(event, AudioChunk):
+                        pacer.add(event.pcm)
+                block = pacer.take(self._clock.now()) + (pacer.drain() if ended else b"")
+                if block:
+                    yield block
+                if ended:
+                    return
+                await self._clock.sleep(AUDIO_BLOCK_S)
+        finally:
+            events.close()
 
     async def _follow_events(self) -> AsyncIterator[StreamEvent]:
         # After a broken upstream, resume after the last event relayed: nothing is lost.
@@ -107,7 +147,7 @@ class StreamHub:
         )
 
     async def close(self) -> None:
-        await asyncio.gather(self.frames.close(), self.events.close())
+        await asyncio.gather(self.frames.close(), self.events.close(), self.audio.close())
 
 
 class StreamHubs:

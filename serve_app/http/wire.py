@@ -41,11 +41,6 @@ def mjpeg_part(frame: DisplayFrame) -> bytes:
     return head.encode() + frame.jpeg + b"\r\n"
 
 
-async def mjpeg_parts(frames: AsyncIterable[DisplayFrame]) -> AsyncIterator[bytes]:
-    async for frame in frames:
-        yield mjpeg_part(frame)
-
-
 def sse_message(event: StreamEvent) -> SseMessage | None:
     """An event as an SSE message, or None for audio (it goes to the audio routes only).
 
@@ -67,18 +62,12 @@ async def sse_messages(events: AsyncIterable[StreamEvent]) -> AsyncIterator[SseM
             yield message
 
 
-async def pcm_bytes(events: AsyncIterable[StreamEvent]) -> AsyncIterator[bytes]:
-    """The audio chunks' PCM, in order, in :data:`OUTPUT_AUDIO`'s format; the rest is skipped."""
-    async for event in events:
-        if isinstance(event, AudioChunk):
-            yield event.pcm
-
-
-async def streaming_wav(events: AsyncIterable[StreamEvent]) -> AsyncIterator[bytes]:
-    """The same PCM behind a WAV header of unknown length, for players that want a file."""
+async def streaming_wav(pcm: AsyncIterable[bytes]) -> AsyncIterator[bytes]:
+    """Raw PCM (in :data:`OUTPUT_AUDIO`'s format) behind a WAV header of unknown length, for
+    players that want a file."""
     yield OUTPUT_AUDIO.streaming_wav_header()
-    async for pcm in pcm_bytes(events):
-        yield pcm
+    async for block in pcm:
+        yield block
 
 
 async def answer_messages(stream_id: str, pieces: AsyncIterable[str]) -> AsyncIterator[SseMessage]:

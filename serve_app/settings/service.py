@@ -176,8 +176,20 @@ class ServiceSettings(StreamSettings, BaseSettings):
         65_536, ge=1024, le=10_000_000, description="Largest request body accepted."
     )
     # --- HTTP -------------------------------------------------------------------------
-    max_viewers_per_stream: int = Field(
-        64, ge=1, le=10_000, description="Clients per stream and kind (video, events) per replica."
+    max_video_clients: int = Field(
+        256, ge=1, le=10_000, description="MJPEG viewers per stream, per Ingress replica."
+    )
+    max_events_clients: int = Field(
+        256,
+        ge=1,
+        le=10_000,
+        description="SSE (commentary) clients per stream, per Ingress replica.",
+    )
+    max_audio_clients: int = Field(
+        128,
+        ge=1,
+        le=10_000,
+        description="Audio listeners (PCM, WAV) per stream, per Ingress replica.",
     )
     client_queue_frames: int = Field(
         8, ge=1, le=1000, description="Frames a slow viewer may lag before it is dropped."

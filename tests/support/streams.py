@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+import numpy as np
 
 
 @dataclass
@@ -90,3 +91,20 @@ def read_sse(
             if time.monotonic() > deadline:
                 break
     return events
+
+
+def speech_samples(pcm: bytes) -> np.ndarray:
+    """The non-silent samples of s16le PCM, as floats in [-1, 1): the paced audio stream fills
+    the time between lines with silence."""
+    samples = np.frombuffer(pcm[: len(pcm) // 2 * 2], dtype="<i2").astype(np.float64) / 32768
+    return samples[samples != 0]
+
+
+def read_speech(response: httpx.Response, speech_s: float, rate_hz: int) -> np.ndarray:
+    """Read a paced PCM stream until it has carried ``speech_s`` of non-silent audio."""
+    data = b""
+    for chunk in response.iter_bytes():
+        data += chunk
+        if len(speech_samples(data)) >= speech_s * rate_hz:
+            break
+    return speech_samples(data)

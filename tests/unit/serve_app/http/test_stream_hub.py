@@ -5,8 +5,21 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Sequence
 
+import numpy as np
+
+from serve_app.clock import ManualClock
+from serve_app.http import wire
 from serve_app.http.stream_hub import StreamHub, StreamHubs
-from serve_app.messages import CommentaryText, DisplayFrame, StateChanged, StreamEvent, StreamState
+from serve_app.messages import (
+    AudioChunk,
+    CommentaryText,
+    DisplayFrame,
+    StateChanged,
+    StreamEvent,
+    StreamState,
+)
+from serve_app.speech.audio_format import OUTPUT_AUDIO
+from tests.support.scripted_ports import run_until, settle
 
 FOREVER = 3600.0  # a feed that stays open until it is closed
 
@@ -94,7 +107,8 @@ async def test_a_streams_viewers_share_one_video_upstream() -> None:
     hub = StreamHub("s", feeds, frame_queue=8)
     first, second = hub.frames.subscribe(), hub.frames.subscribe()
     got = await asyncio.gather(drain(first), drain(second))
-    assert got[0] == got[1] == [frame(1), frame(2), frame(3)]
+    assert got[0] == got[1] == [wire.mjpeg_part(frame(i)) for i in (1, 2, 3)]
+    assert all(a is b for a, b in zip(*got, strict=True)), "encoded once, the same bytes to all"
     assert feeds.frame_calls == 1
 
 
@@ -170,3 +184,29 @@ async def test_closing_a_stream_closes_its_hub_and_a_new_client_gets_a_fresh_one
     assert await drain(subscription) == []
     assert hubs.hub("s") is not old
     await hubs.close("never opened")  # nothing to close: no error
+
+
+def spoken(seq: int, pcm: bytes) -> AudioChunk:
+    return AudioChunk(stream_id="s", seq=seq, cycle=seq, pcm=pcm, media_ts_s=0.0)
+
+
+async def test_listeners_share_one_paced_audio_stream_with_silence_between_lines() -> None:
+    clock = ManualClock()
+    line = b"\x01\x00" * 4800  # 0.1 s of speech
+    feeds = Feeds(follows=[[spoken(1, line), text(2), spoken(3, line)]], hold_open=True)
+    hub = StreamHub("s", feeds, frame_queue=8, clock=clock)
+    first, second = aiter(hub.audio.subscribe()), aiter(hub.audio.subscribe())
+    await run_until(clock, lambda: len(feeds.follow_after) == 1)
+    received = b""
+    for _ in range(20):  # two seconds of audio, taken in the player's own time
+        clock.advance(0.1)
+        await settle()
+        received += await asyncio.wait_for(anext(first), 1)
+        assert await asyncio.wait_for(anext(second), 1) is not None
+    seconds = len(received) / OUTPUT_AUDIO.bytes_per_s
+    assert 1.8 <= seconds <= 2.0, "handed out at the rate it plays, not in a burst"
+    samples = np.frombuffer(received, dtype="<i2")
+    assert int((samples != 0).sum()) == 2 * 4800, "both lines, whole"
+    assert int((samples == 0).sum()) > 0, "silence fills the rest of the time"
+    await hub.close()
+    assert feeds.follow_after == [None], "one events feed for every listener"
