@@ -37,7 +37,7 @@ system-deps:
 
 run: setup
 	@echo "Starting the service: open http://127.0.0.1:8000/ (Ctrl-C to stop)"
-	$(VENV)/bin/serve run serve_config.yaml
+	$(PY) -m deployments.launch serve_config.yaml
 
 test: setup-test
 	$(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS); rc=$$?; \

@@ -3,18 +3,23 @@
 A slow or stalled client never slows the upstream or the other clients: for video its
 queue drops the oldest frame (a viewer wants the newest picture); for commentary and audio
 a client whose queue overflows is disconnected alone (its SSE client reconnects with
-Last-Event-ID and gets what it missed from the event log, so no line is lost).
+Last-Event-ID and gets what it missed from the event log, so no line is lost). A video
+client that has taken nothing for ``stall_s`` (its socket is stuck) is disconnected too,
+rather than holding its place for ever.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterable, AsyncIterator, Callable
 from contextlib import aclosing
 from enum import StrEnum
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
+
+STALL_S = 30.0  # a client that has read nothing this long, with its queue full, is dropped
 
 
 class Overflow(StrEnum):
@@ -32,6 +37,7 @@ _CLOSED = _Closed()
 class Subscription(Generic[T]):
     def __init__(self, owner: Broadcaster[T], size: int) -> None:
         self._owner = owner
+        self.last_read = owner.clock()
         # Unbounded underneath, bounded by _offer: the close marker must always fit, behind
         # everything already queued, so a disconnected client still gets all it was sent.
         self._queue: asyncio.Queue[T | _Closed] = asyncio.Queue()
@@ -43,7 +49,8 @@ class Subscription(Generic[T]):
         if self.disconnected:
             return
         if self._queue.qsize() >= self._size:
-            if policy is Overflow.DISCONNECT:
+            stalled = self._owner.clock() - self.last_read > self._owner.stall_s
+            if policy is Overflow.DISCONNECT or stalled:
                 self.disconnected = True
                 self._queue.put_nowait(_CLOSED)
                 return
@@ -71,16 +78,26 @@ class Subscription(Generic[T]):
                 item = await self._queue.get()
                 if isinstance(item, _Closed):
                     return
+                self.last_read = self._owner.clock()
                 yield item
         finally:
             self.close()
 
 
 class Broadcaster(Generic[T]):
-    def __init__(self, queue_size: int, policy: Overflow, max_subscribers: int = 10_000) -> None:
+    def __init__(
+        self,
+        queue_size: int,
+        policy: Overflow,
+        max_subscribers: int = 10_000,
+        stall_s: float = STALL_S,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.queue_size = queue_size
         self.policy = policy
         self.max_subscribers = max_subscribers
+        self.stall_s = stall_s
+        self.clock = clock
         self._subscriptions: list[Subscription[T]] = []
         self.closed = False
 

@@ -76,9 +76,9 @@ class ServeProcess:
     def start(self, timeout_s: float = 180.0, wait_for_stream: str | None = "demo") -> float:
         """Start and wait until all five deployments are healthy; returns seconds taken."""
         self.started_at = time.monotonic()
-        serve = Path(sys.executable).with_name("serve")
+        # As `make run` starts it: `serve run` with direct ingress where HAProxy is at hand.
         self.process = subprocess.Popen(
-            [str(serve), "run", str(self.config_path)],
+            [sys.executable, "-m", "deployments.launch", str(self.config_path)],
             cwd=ROOT,
             env=self.env,
             stdout=self.log_path.open("wb"),

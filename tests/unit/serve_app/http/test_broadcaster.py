@@ -42,6 +42,23 @@ async def test_stalled_event_client_is_disconnected_alone() -> None:
     assert [i async for i in stalled] == [1, 2]
 
 
+async def test_a_video_viewer_that_reads_nothing_for_stall_s_is_disconnected_alone() -> None:
+    now = [0.0]
+    hub: Broadcaster[int] = Broadcaster(
+        queue_size=2, policy=Overflow.DROP_OLDEST, stall_s=30.0, clock=lambda: now[0]
+    )
+    stuck, watching = hub.subscribe(), hub.subscribe()
+    frames = aiter(watching)
+    for i in range(5):  # a slow viewer only loses old frames
+        now[0] += 5.0
+        hub.publish(i)
+        assert await anext(frames) == i
+    assert not stuck.disconnected and stuck.dropped == 3
+    now[0] += 30.0  # stuck has now read nothing for 55 s
+    hub.publish(5)
+    assert stuck.disconnected and not watching.disconnected and len(hub) == 1
+
+
 async def test_subscriber_limit() -> None:
     hub: Broadcaster[int] = Broadcaster(1, Overflow.DROP_OLDEST, max_subscribers=1)
     hub.subscribe()
