@@ -68,6 +68,10 @@ class ServeProcess:
             "RAY_USAGE_STATS_ENABLED": "0",
             "PYTHONUNBUFFERED": "1",
             "RAY_DEDUP_LOGS": "0",  # every replica's lines, as tests read them from the log
+            # HAProxy's stats and metrics listen on fixed ports: services side by side (the
+            # suite's shared one and a test's own) need their own.
+            "RAY_SERVE_HAPROXY_STATS_PORT": str(free_port()),
+            "RAY_SERVE_HAPROXY_METRICS_PORT": str(free_port()),
             **(env or {}),
         }
         self.process: subprocess.Popen[bytes] | None = None
