@@ -244,3 +244,8 @@ async def default_events(request: Request, service: ServiceDep) -> EventSourceRe
 @router.get("/api/audio-stream", summary="The default stream's spoken commentary")
 async def default_audio(service: ServiceDep) -> StreamingResponse:
     return await audio_stream(service.settings.default_stream_id, service)
+
+
+@router.get("/api/audio-stream.wav", summary="The default stream's spoken commentary as WAV")
+async def default_audio_wav(service: ServiceDep) -> StreamingResponse:
+    return await audio_wav(service.settings.default_stream_id, service)

@@ -368,7 +368,13 @@ async def test_a_question_is_answered_piece_by_piece_then_done(backend: FakeBack
 
 # --- speech -----------------------------------------------------------------------------
 @pytest.mark.parametrize(
-    "path", ["/api/streams/s/audio-stream", "/api/streams/s/audio-stream.wav", "/api/audio-stream"]
+    "path",
+    [
+        "/api/streams/s/audio-stream",
+        "/api/streams/s/audio-stream.wav",
+        "/api/audio-stream",
+        "/api/audio-stream.wav",
+    ],
 )
 async def test_audio_routes_are_404_when_speech_is_off(backend: FakeBackend, path: str) -> None:
     async with client(backend) as api:
@@ -506,5 +512,6 @@ def test_the_openapi_document_describes_every_route_without_a_backend() -> None:
         "/api/mjpeg",
         "/api/events",
         "/api/audio-stream",
+        "/api/audio-stream.wav",
     }
     assert paths["/api/streams"]["post"]["summary"] == "Start a stream from a source"
