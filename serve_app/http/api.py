@@ -16,6 +16,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException
 
 from serve_app.http.access import AccessPolicy
@@ -72,7 +73,9 @@ async def _moving(request: Request, error: StreamMoving) -> JSONResponse:
 
 
 def _routes(cancelled: tuple[type[BaseException], ...] = ()) -> FastAPI:
-    api = FastAPI(
+    # FastAPI's own /docs and /redoc load their scripts from a CDN and are blank offline;
+    # fastapi-offline serves the same pages from files in its package.
+    api = FastAPIOffline(
         title="Live commentary",
         description="Live AI commentary on video streams: text (SSE), video (MJPEG), speech (PCM).",
         version="0.1.0",
