@@ -156,27 +156,26 @@ def test_mute_toggles_gain(page: Any) -> None:
     assert page.console_errors == []
 
 
-def test_the_api_docs_render_with_no_network(service: ServeProcess) -> None:
+def test_the_api_docs_render_with_no_network(page: Any, service: ServeProcess) -> None:
     """/docs in a browser that reaches nothing but the service: every route is listed."""
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        context = browser.new_context()
-        offsite: list[str] = []
-        context.route(
-            "**/*",
-            lambda route: (
-                route.continue_()
-                if route.request.url.startswith(service.base_url)
-                else (offsite.append(route.request.url), route.abort())
-            ),
-        )
+    context = page.context.browser.new_context()  # the module's browser: one Playwright
+    offsite: list[str] = []
+    context.route(
+        "**/*",
+        lambda route: (
+            route.continue_()
+            if route.request.url.startswith(service.base_url)
+            else (offsite.append(route.request.url), route.abort())
+        ),
+    )
+    try:
         docs = context.new_page()
         docs.goto(service.base_url + "/docs")
         docs.wait_for_selector(".opblock", timeout=30_000)
         operations = docs.locator(".opblock").count()
         ARTIFACTS.mkdir(exist_ok=True)
         docs.screenshot(path=str(ARTIFACTS / "docs.png"))
+    finally:
         context.close()
-        browser.close()
     assert offsite == [], "it asked for nothing beyond the service"
     assert operations >= 15, f"{operations} routes shown"
