@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
 from tests.support.serve_process import ServeProcess, free_port
-from tests.support.streams import read_sse
+from tests.support.streams import SseEvent, read_sse
 
 pytestmark = [pytest.mark.e2e, pytest.mark.hf, pytest.mark.own_service]
 
@@ -43,17 +44,21 @@ def hf_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeProces
         yield process
 
 
+def whole_cycles(events: list[SseEvent]) -> list[dict[str, Any]]:
+    """The cycle_end events of the cycles whose cycle_start was seen too."""
+    started = {e.data["cycle"] for e in events if e.event == "cycle_start"}
+    return [e.data for e in events if e.event == "cycle_end" and e.data["cycle"] in started]
+
+
 def test_hf_backend_streams_commentary_through_serve(hf_service: ServeProcess) -> None:
     with httpx.Client(base_url=hf_service.base_url, timeout=30) as client:
         status = client.get("/api/status").json()
         assert status["backend"]["describer"] == "hf"
         events = read_sse(
-            client,
-            "/api/events",
-            seconds=120,
-            until=lambda evs: sum(e.event == "cycle_end" for e in evs) >= 2,
+            client, "/api/events", seconds=120, until=lambda evs: len(whole_cycles(evs)) >= 2
         )
-    ends = [e.data for e in events if e.event == "cycle_end"]
+    # A client joins mid-cycle: only the cycles it saw from their start are whole.
+    ends = whole_cycles(events)
     assert len(ends) >= 2
     for end in ends:
         assert end["error"] == ""
