@@ -53,8 +53,7 @@ class StreamAffinityRouter(RequestRouter):
         placed = self._table.holder(name, stream_id)
         if placed is not None and placed.replica in live:
             return live[placed.replica]
-        holders = [p.replica for p in self._table.placements(name).values()]
-        return live[choose_replica(stream_id, None, live, holders)]
+        return live[choose_replica(stream_id, None, live, self._table.holders(name))]
 
 
 def _stream_of(request: PendingRequest, stream_methods: frozenset[str]) -> str | None:

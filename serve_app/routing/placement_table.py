@@ -126,6 +126,14 @@ class PlacementTable:
             ).fetchone()
         return Placement(row[0], row[1]) if row else None
 
+    def holders(self, deployment: str) -> list[str]:
+        """The holder of every placed stream (no snapshots: what a router counts loads by)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT replica FROM placements WHERE deployment = ?", (deployment,)
+            ).fetchall()
+        return [row[0] for row in rows]
+
     def placements(self, deployment: str) -> dict[str, Placement]:
         """Every stream's placement, with its snapshot."""
         with self._lock:

@@ -190,3 +190,11 @@ def test_deployments_are_kept_apart(make_table: MakeTable) -> None:
     assert table.holder(GATEWAY, "s").live(T0 + 2)
     table.release(GATEWAY, "s", "gateway-1")
     assert table.holder(GATEWAY, "s") is None and table.holder(INGEST, "s") is not None
+
+
+def test_holders_name_the_replica_of_every_placed_stream(make_table: MakeTable) -> None:
+    table = make_table()
+    table.claim("FrameIngest", "s1", "a", now=0.0)
+    table.claim("FrameIngest", "s2", "b", now=0.0)
+    table.claim("StreamGateway", "s1", "c", now=0.0)
+    assert sorted(table.holders("FrameIngest")) == ["a", "b"]
