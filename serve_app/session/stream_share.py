@@ -81,7 +81,11 @@ class StreamShare:
         over streams whose replica went away, up to this replica's fair share."""
         now = self._clock.now()
         running = self.registry.held_ids()
-        snapshots = {i: info for i in running if (info := self.get_stream(i))}
+        snapshots = {
+            i: {**info, "replica": self._replica}
+            for i in running
+            if (info := self.registry.get_stream(i))  # not get_stream: no table read per stream
+        }
         held = self._table.renew(DEPLOYMENT, self._replica, now, snapshots)
         for stream_id in running - held:
             log.warning("stream %s: another replica took it over (this one was late)", stream_id)
