@@ -12,68 +12,21 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from ray import serve
 from ray.serve.handle import DeploymentHandle
 
+from deployments.handle_ports import HandlePorts, HandleStage
 from deployments.logs import send_to_serve_logs
-from models.messages import DescribeRequest, DescriberOutput, SpeechRequest, VoiceInput
-from serve_app.messages import IngestSnapshot, OpenResult, StreamEvent, StreamResult
+from deployments.metrics import ServeMetrics
+from models.messages import VoiceInput
+from serve_app.messages import StreamEvent, StreamResult
 from serve_app.routing.placement_table import PlacementTable
 from serve_app.session.registry import StreamRegistry
 from serve_app.session.stages import Stages
 from serve_app.session.stream_share import StreamShare
 from serve_app.session.stream_specs import StreamSpecStore
-from serve_app.settings import ServiceSettings, StreamSettings
+from serve_app.settings import ServiceSettings
 from serve_app.transcripts.store import TranscriptLine, TranscriptStore
-
-
-class HandlePorts:
-    """SessionPorts over Ray Serve handles."""
-
-    def __init__(
-        self, ingest: DeploymentHandle, commentator: DeploymentHandle, vocoder: DeploymentHandle
-    ) -> None:
-        self._ingest = ingest
-        self._commentator = commentator.options(stream=True)
-        self._vocoder = vocoder.options(stream=True)
-
-    async def take_batch(self, stream_id: str, repeat_ok: bool = False) -> IngestSnapshot:
-        return await self._ingest.take_batch.remote(stream_id, repeat_ok)
-
-    async def describe(self, request: DescribeRequest) -> AsyncIterator[DescriberOutput]:
-        response = self._commentator.describe.remote(request)
-        try:
-            async for output in response:
-                yield output
-        finally:
-            response.cancel()  # an abandoned call must not keep running, or hold its slot
-
-    async def synthesize(self, request: SpeechRequest) -> AsyncIterator[np.ndarray]:
-        response = self._vocoder.synthesize.remote(request)
-        try:
-            async for chunk in response:
-                yield chunk
-        finally:
-            response.cancel()  # a call past its deadline must not keep the Vocoder busy
-
-    async def set_display_delay(self, stream_id: str, delay_s: float) -> None:
-        await self._ingest.set_display_delay.remote(stream_id, delay_s)
-
-
-class HandleStage:
-    """A stage over its handle: IngestStage for FrameIngest, StreamStage for the others."""
-
-    def __init__(self, handle: DeploymentHandle) -> None:
-        self._handle = handle
-
-    async def open_stream(
-        self, stream_id: str, source: str, settings: StreamSettings, trusted: bool = False
-    ) -> OpenResult:
-        return await self._handle.open_stream.remote(stream_id, source, settings, trusted)
-
-    async def close_stream(self, stream_id: str) -> None:
-        await self._handle.close_stream.remote(stream_id)
 
 
 @serve.deployment
@@ -98,6 +51,7 @@ class StreamGateway:
             voice_input=VoiceInput(backend_info["voice_input"]),
             describer_speaks=bool(backend_info["describer_speaks"]),
             specs=specs,
+            metrics=ServeMetrics(),
         )
         table = PlacementTable(data / "placements.sqlite")
         replica = serve.get_replica_context().replica_id.unique_id

@@ -14,6 +14,7 @@ from ray.exceptions import TaskCancelledError
 from ray.serve.handle import DeploymentHandle, DeploymentResponseGenerator
 
 from deployments.logs import send_to_serve_logs
+from deployments.metrics import ServeMetrics
 from serve_app.http.access import AccessPolicy
 from serve_app.http.api import build_api
 from serve_app.http.guards import ASGIApp
@@ -123,4 +124,5 @@ class Ingress:
             self._backend_info,
             self._access,
             cancelled=(TaskCancelledError,),
+            metrics=ServeMetrics(),
         )

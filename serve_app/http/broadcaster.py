@@ -92,8 +92,10 @@ class Broadcaster(Generic[T]):
         max_subscribers: int = 10_000,
         stall_s: float = STALL_S,
         clock: Callable[[], float] = time.monotonic,
+        on_count: Callable[[int], None] | None = None,
     ) -> None:
         self.queue_size = queue_size
+        self.on_count = on_count  # told the number of subscribers whenever it changes
         self.policy = policy
         self.max_subscribers = max_subscribers
         self.stall_s = stall_s
@@ -111,11 +113,17 @@ class Broadcaster(Generic[T]):
             raise OverflowError(f"at most {self.max_subscribers} clients")
         subscription: Subscription[T] = Subscription(self, self.queue_size)
         self._subscriptions.append(subscription)
+        self._counted()
         return subscription
 
     def _remove(self, subscription: Subscription[T]) -> None:
         if subscription in self._subscriptions:
             self._subscriptions.remove(subscription)
+            self._counted()
+
+    def _counted(self) -> None:
+        if self.on_count is not None:
+            self.on_count(len(self._subscriptions))
 
     def publish(self, item: T) -> None:
         for subscription in list(self._subscriptions):
@@ -128,6 +136,7 @@ class Broadcaster(Generic[T]):
         for subscription in self._subscriptions:
             subscription._queue.put_nowait(_CLOSED)
         self._subscriptions.clear()
+        self._counted()
 
 
 async def resume_after(

@@ -12,6 +12,7 @@ from serve_app.http.backend import ServiceBackend
 from serve_app.http.broadcaster import Broadcaster, Subscription
 from serve_app.http.stream_hub import StreamHubs
 from serve_app.settings import ServiceSettings
+from serve_app.telemetry.sink import MetricsSink
 
 
 class ClientError(HTTPException):
@@ -39,12 +40,13 @@ class Service:
         backend: ServiceBackend,
         backend_info: dict[str, Any],
         page: str,
+        metrics: MetricsSink | None = None,
     ) -> None:
         self.settings = settings
         self.backend = backend
         self.backend_info = backend_info
         self.page = page
-        self.hubs = StreamHubs(backend, settings.client_queue_frames)
+        self.hubs = StreamHubs(backend, settings.client_queue_frames, metrics=metrics)
 
     async def stream(self, stream_id: str) -> dict[str, Any]:
         info = await self.backend.get_stream(stream_id)

@@ -11,7 +11,7 @@ feed while anyone listens.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Protocol
 
 from serve_app.clock import Clock, SystemClock
@@ -20,6 +20,8 @@ from serve_app.http.broadcaster import Broadcaster, Overflow
 from serve_app.http.shared_upstream import RETRY_S, SharedUpstream
 from serve_app.messages import AudioChunk, DisplayFrame, StateChanged, StreamEvent, StreamState
 from serve_app.speech.pcm_pacer import PcmPacer
+from serve_app.telemetry import catalog
+from serve_app.telemetry.sink import MetricsSink, NoMetrics
 
 EVENT_QUEUE = 512  # events a slow SSE client may lag before it is dropped (and reconnects)
 AUDIO_BLOCK_S = 0.1  # the paced audio's step: small next to a player's buffer
@@ -60,31 +62,40 @@ class StreamHub:
         event_queue: int = EVENT_QUEUE,
         retry_s: float = RETRY_S,
         clock: Clock | None = None,
+        metrics: MetricsSink | None = None,
     ) -> None:
         self.stream_id = stream_id
+        self._metrics = metrics or NoMetrics()
         self._feeds = feeds
         self._clock = clock or SystemClock()
         self._last_event_seq: int | None = None
         self.frames: SharedUpstream[bytes] = SharedUpstream(
             f"stream {stream_id} video",
-            Broadcaster(frame_queue, Overflow.DROP_OLDEST),  # a viewer wants the newest picture
+            # A viewer wants the newest picture.
+            Broadcaster(frame_queue, Overflow.DROP_OLDEST, on_count=self._counter("video")),
             self._mjpeg_parts,
             retry_s,
         )
         self.events: SharedUpstream[StreamEvent] = SharedUpstream(
             f"stream {stream_id} events",
-            Broadcaster(event_queue, Overflow.DISCONNECT),  # no line lost: it reconnects
+            # No line lost: a slow client is dropped and reconnects.
+            Broadcaster(event_queue, Overflow.DISCONNECT, on_count=self._counter("events")),
             self._follow_events,
             retry_s,
             on_break=self._announce_break,
         )
         self.audio: SharedUpstream[bytes] = SharedUpstream(
             f"stream {stream_id} audio",
-            Broadcaster(AUDIO_QUEUE, Overflow.DISCONNECT),  # a stalled player is dropped alone
+            # A stalled player is dropped alone.
+            Broadcaster(AUDIO_QUEUE, Overflow.DISCONNECT, on_count=self._counter("audio")),
             self._paced_audio,
             retry_s,
         )
         self._break_announced = False
+
+    def _counter(self, kind: str) -> Callable[[int], None]:
+        tags = {"stream": self.stream_id, "kind": kind}
+        return lambda n: self._metrics.set(catalog.VIEWERS, n, tags)
 
     @property
     def closed(self) -> bool:
@@ -159,8 +170,10 @@ class StreamHubs:
         frame_queue: int,
         event_queue: int = EVENT_QUEUE,
         retry_s: float = RETRY_S,
+        metrics: MetricsSink | None = None,
     ) -> None:
         self._feeds = feeds
+        self._metrics = metrics
         self._frame_queue = frame_queue
         self._event_queue = event_queue
         self._retry_s = retry_s
@@ -171,7 +184,12 @@ class StreamHubs:
         hub = self._hubs.get(stream_id)
         if hub is None or hub.closed:
             hub = StreamHub(
-                stream_id, self._feeds, self._frame_queue, self._event_queue, self._retry_s
+                stream_id,
+                self._feeds,
+                self._frame_queue,
+                self._event_queue,
+                self._retry_s,
+                metrics=self._metrics,
             )
             self._hubs[stream_id] = hub
         return hub

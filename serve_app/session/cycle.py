@@ -235,6 +235,9 @@ class Cycle:
                 late=late,
                 lateness_s=round(rt.lateness_s, 4),
                 shown_at=self.anchor.capture_wall + ctx.delay.target_delay_s,
+                first_text_s=None
+                if self.first_text_at is None
+                else round(self.first_text_at - self.started, 4),
                 kind="answer" if self.question else "commentary",
                 error=error,
                 speech_skipped=self.speech.skipped if self.speech else "",

@@ -30,6 +30,7 @@ from serve_app.session.stages import Stages
 from serve_app.session.stream_session import StreamSession
 from serve_app.session.stream_specs import StreamSpec, StreamSpecStore
 from serve_app.settings import ServiceSettings, StreamSettings, describe_validation_error
+from serve_app.telemetry.sink import MetricsSink
 from serve_app.transcripts.recorder import record_transcript
 from serve_app.transcripts.store import TranscriptStore
 
@@ -54,6 +55,7 @@ class StreamRegistry:
         describer_speaks: bool,
         clock: Clock | None = None,
         specs: StreamSpecStore | None = None,
+        metrics: MetricsSink | None = None,
     ) -> None:
         self._settings = settings
         self._defaults = settings.stream_defaults()
@@ -70,6 +72,7 @@ class StreamRegistry:
         # Ids whose source is still being probed: no duplicate of one, and counted in the limit.
         self._opening: set[str] = set()
         self._specs = specs
+        self._metrics = metrics
         self._resumption = Resumption()
         self._handed_over: set[str] = set()  # let go to another replica: followers reconnect
 
@@ -164,6 +167,7 @@ class StreamRegistry:
             reopen=reopen,
             run=run,
             replay=replay,
+            metrics=self._metrics,
         )
         session.start()
         self._sessions[stream_id] = session

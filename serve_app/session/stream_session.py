@@ -29,13 +29,15 @@ from serve_app.prompt.intensity import CommentaryIntensity
 from serve_app.session.cycle import Cycle, CycleContext, CycleOutcome
 from serve_app.session.event_log import EventLog
 from serve_app.session.ports import SessionPorts
-from serve_app.session.question import Question
+from serve_app.session.question import Question, next_question
 from serve_app.session.releases import Releases
 from serve_app.session.stats import CycleStats
 from serve_app.settings import StreamSettings
 from serve_app.speech.audio_clock import AudioClock, AudioGate
 from serve_app.speech.audio_format import OUTPUT_AUDIO
 from serve_app.sync.display_delay import DisplayDelay
+from serve_app.telemetry.sink import MetricsSink, NoMetrics
+from serve_app.telemetry.stream_metrics import StreamMetrics, report_metrics
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +57,7 @@ class StreamSession:
         reopen: Callable[[], Awaitable[bool]] | None = None,
         run: int = 1,
         replay: list[StreamEvent] | None = None,
+        metrics: MetricsSink | None = None,
     ) -> None:
         self.stream_id = stream_id
         self.ports = ports
@@ -73,6 +76,8 @@ class StreamSession:
         self.source_state = StreamState.STARTING
         self._tasks: list[asyncio.Task[None]] = []
         self._delay_push: asyncio.Task[None] | None = None
+        self._metrics = metrics or NoMetrics()
+        self._reporter: asyncio.Task[None] | None = None  # ends as the event log closes
         self._cycle = 0
         self._last_answer = ""
         self._questions: asyncio.Queue[Question] = asyncio.Queue()
@@ -126,6 +131,10 @@ class StreamSession:
     # --- lifecycle ---------------------------------------------------------------------
     def start(self) -> None:
         self._push_delay()
+        metrics = StreamMetrics(self.stream_id, self._metrics, self.delay.target_delay_s)
+        self._reporter = detached(
+            report_metrics(self.events, metrics), name=f"metrics-{self.stream_id}"
+        )
         self._tasks = [
             detached(self._cycle_loop(), name=f"cycles-{self.stream_id}"),
             detached(self.releases.run(), name=f"releases-{self.stream_id}"),
@@ -153,7 +162,7 @@ class StreamSession:
             playback_end = self.audio_clock.estimated_playback_end if self.speech_on else None
             lead = self.delay.target_delay_s if self.delay.holds_results else 0.0
             wait = self.gate.next_cycle_at(last_end, playback_end, lead) - self._clock.now()
-            question = await self._next_question(wait)
+            question = await next_question(self._questions, self._clock, wait)
             try:
                 snapshot = await self.ports.take_batch(self.stream_id, question is not None)
             except Exception as error:
@@ -177,24 +186,6 @@ class StreamSession:
                 continue
             await self.run_cycle(snapshot.batch, question)
             last_end = self._clock.now()
-
-    async def _next_question(self, wait_s: float) -> Question | None:
-        """Wait for the gate to open; a question cuts the wait short (and is answered next)."""
-        if not self._questions.empty():
-            return self._questions.get_nowait()
-        if wait_s <= 0:
-            return None
-        asked = asyncio.ensure_future(self._questions.get())
-        timer = asyncio.ensure_future(self._clock.sleep(wait_s))
-        try:
-            await asyncio.wait({asked, timer}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            timer.cancel()
-            if not asked.done():
-                asked.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await asked
-        return None if asked.cancelled() else asked.result()
 
     async def ask(self, question: str) -> AsyncIterator[str]:
         """Answer a question about the current window: yields the answer text as it streams.

@@ -200,6 +200,14 @@ class ServiceSettings(StreamSettings, BaseSettings):
         "on a cluster, the local disk of the node running FrameIngest and StreamGateway "
         "(docs/deploy.md).",
     )
+    metrics_port: int = Field(
+        8080,
+        ge=1024,
+        le=65535,
+        description="Prometheus port of the service's and Ray Serve's metrics, on every node "
+        "(Ray's metrics export port; set by deployments.launch when it starts Ray, by "
+        "`ray start --metrics-export-port` on a cluster). docs/metrics.md.",
+    )
     log_level: str = Field(
         "INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$", description="The service's log level."
     )

@@ -72,8 +72,11 @@ class ServeProcess:
             # suite's shared one and a test's own) need their own.
             "RAY_SERVE_HAPROXY_STATS_PORT": str(free_port()),
             "RAY_SERVE_HAPROXY_METRICS_PORT": str(free_port()),
+            "METRICS_PORT": str(free_port()),  # Ray's metrics export port (deployments.launch)
+            "RAY_metrics_report_interval_ms": "2000",  # tests read metrics within seconds
             **(env or {}),
         }
+        self.metrics_url = f"http://127.0.0.1:{self.env['METRICS_PORT']}/metrics"
         self.process: subprocess.Popen[bytes] | None = None
         self.started_at = 0.0
 
