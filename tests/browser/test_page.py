@@ -6,26 +6,17 @@ moves, commentary arrives, and the audio player schedules real speech and mutes.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from tests.browser.conftest import CHROMIUM, wait_until
 from tests.conftest import ARTIFACTS
 from tests.support.serve_process import ServeProcess
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--autoplay-policy=no-user-gesture-required",
-]
 # The first commentary is held back ~5 s to line up with the delayed picture, and the
 # embedded describer shares two cores with Ray: a minute is a generous bound.
 COMMENTARY_WAIT_S = 60.0
@@ -33,7 +24,7 @@ AUDIO_WAIT_S = 60.0
 
 if not CHROMIUM.exists():
     pytest.skip(f"{CHROMIUM} is not installed (apt install chromium)", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
+pytest.importorskip("playwright.sync_api", reason="pip install playwright")
 
 # Reads the <img>'s current frame through a canvas (same origin, so never tainted).
 FRAME_DIGEST_JS = """
@@ -59,39 +50,22 @@ PLAYER_JS = """
 """
 
 
-def wait_until(
-    read: Callable[[], Any], ok: Callable[[Any], bool], timeout_s: float, what: str
-) -> Any:
-    """Polls ``read()`` until ``ok`` holds; fails naming ``what`` and the last value read."""
-    deadline = time.monotonic() + timeout_s
-    value = read()
-    while not ok(value):
-        if time.monotonic() > deadline:
-            pytest.fail(f"{what} within {timeout_s:.0f} s; last read: {value!r}")
-        time.sleep(0.5)
-        value = read()
-    return value
-
-
 @pytest.fixture(scope="module")
-def page(service: ServeProcess) -> Iterator[Any]:
+def page(service: ServeProcess, browser: Any) -> Iterator[Any]:
     console_errors: list[str] = []
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1440, "height": 900})
-        page = context.new_page()
-        page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda error: console_errors.append(f"uncaught: {error}"))
-        # Not "load": the MJPEG <img> never finishes loading.
-        page.goto(service.base_url + "/", wait_until="domcontentloaded")
-        page.console_errors = console_errors  # type: ignore[attr-defined]
-        try:
-            yield page
-        finally:
-            ARTIFACTS.mkdir(exist_ok=True)
-            page.screenshot(path=str(ARTIFACTS / "page.png"), full_page=True)
-            context.close()
-            browser.close()
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda error: console_errors.append(f"uncaught: {error}"))
+    # Not "load": the MJPEG <img> never finishes loading.
+    page.goto(service.base_url + "/", wait_until="domcontentloaded")
+    page.console_errors = console_errors  # type: ignore[attr-defined]
+    try:
+        yield page
+    finally:
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "page.png"), full_page=True)
+        context.close()
 
 
 def test_page_loads_without_console_errors(page: Any) -> None:
