@@ -102,7 +102,7 @@ def build_describer(settings: ServiceSettings, backend: Backend) -> Describer | 
     if backend is Backend.EMBEDDED:
         from models.describers.embedded import EmbeddedDescriber
 
-        return EmbeddedDescriber()
+        return EmbeddedDescriber(warm_up=True)
     if backend is Backend.SYNTHETIC:
         from models.describers.synthetic import SyntheticDescriber
 

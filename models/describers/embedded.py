@@ -1,22 +1,30 @@
-"""The embedded describer: honest CPU commentary from what OpenCV ships, no download needed.
+"""The embedded describer: honest CPU commentary from what OpenCV and RapidOCR ship, no download.
 
 What it can see: how much of the picture moves and which way, whether the whole view
 drifts together (likely the camera) or only part of it, cuts to a new shot, whether the
 picture is dark or bright and getting darker or brighter, its dominant colours by coarse
-name, and, with conservative classic detectors, whether a person (upright, large, HOG) or
-a frontal face (Haar cascade) seems to be in view. What it cannot see: what any object
-is, who anyone is, what they do or feel, text, sound, or any story; the detectors miss
-small, turned, partly hidden and drawn (cartoon) people. So it only speaks of those
-measures, hedges every detection ("appears to", "looks like"), compares each window with
-the stream's previous one, and answers "..." when nothing notable changed.
+name, with conservative classic detectors whether a person (upright, large, HOG) or a
+frontal face (Haar cascade) seems to be in view or has gone out of it, and on-screen text
+(scores, clocks, captions, signs) that RapidOCR's bundled models read with confidence,
+quoted as read, with a clock or a score named when that is what changed.
+
+What it cannot see: what any object is, who anyone is, what they do or feel, sound, or any
+story; the detectors miss small, turned, partly hidden and drawn (cartoon) people; text
+that is small (under ~8 px high at 640 px), not Latin, moving (a sign in a pan) or only on
+screen for a moment is not read. So it speaks only of those measures, hedges every
+detection ("appears to", "looks like"), compares each window with the stream's previous
+ones, leaves out a state it has just said, and answers "..." when nothing notable changed.
+OCR runs only when text-like regions changed (text_watch.py), at most once in full plus a
+few single lines a window.
 """
 
 from __future__ import annotations
 
 import random
 import threading
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
@@ -24,11 +32,32 @@ import numpy as np
 from models.describers.scene_cues import SceneCueMeter, SceneCues
 from models.describers.scene_phrases import (
     BRIGHTNESS_STEP,
+    Fact,
     answer_question,
     compose,
     notable_facts,
 )
+from models.describers.screen_text import ScreenTextReader, shared_reader
+from models.describers.text_phrases import text_answer, text_facts
+from models.describers.text_watch import TextNews, TextWatch
+from models.describers.view_changes import Presence, drop_recent, vary_focus
 from models.messages import SKIP_ANSWER, DescribeRequest, DescriberOutput, TextDelta, TimedFrame
+
+
+@dataclass(slots=True)
+class StreamMemory:
+    """What one stream's next window is compared with."""
+
+    cues: SceneCues | None = None
+    text: TextWatch = field(default_factory=TextWatch)
+    presence: Presence = field(default_factory=Presence)
+    last_lead: str | None = None
+    last_text: str = ""
+    # Clauses of the last two answers: a state said twice running waits a window to recur.
+    recent: deque[set[str]] = field(default_factory=lambda: deque(maxlen=2))
+    # A stream's cycles come one at a time, but nothing promises it: OCR runs outside the
+    # describer-wide lock, so each stream's text state has its own.
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 class EmbeddedDescriber:
@@ -43,15 +72,25 @@ class EmbeddedDescriber:
         words_per_piece: int = 3,
         max_streams: int = 256,
         seed: int = 0,
+        read_text: bool = True,
+        text_reader: ScreenTextReader | None = None,
+        warm_up: bool = False,
     ) -> None:
         self._meter = SceneCueMeter(analysis_width_px, people_width_px, cut_threshold)
         self.brightness_step = brightness_step
         self.words_per_piece = words_per_piece
         self.max_streams = max_streams  # bounds memory when a caller never closes streams
         self._rng = random.Random(seed)  # template choice: reproducible, not monotonous
-        self._previous: OrderedDict[str, SceneCues] = OrderedDict()
+        self.read_text = read_text
+        # The OCR models load on the first frame with text-like regions, once per process.
+        self._reader = text_reader
+        self._memory: OrderedDict[str, StreamMemory] = OrderedDict()
         self._lock = threading.Lock()  # the per-stream memory
         self._measure_lock = threading.Lock()  # the shared detectors
+        if warm_up and read_text:  # in the background: the service starts as fast as before
+            threading.Thread(
+                target=self.text_reader().warm, name="ocr-warm-up", daemon=True
+            ).start()
 
     def describe(self, request: DescribeRequest) -> Iterator[DescriberOutput]:
         if not request.frames:
@@ -64,23 +103,59 @@ class EmbeddedDescriber:
         with self._measure_lock:
             cues = self._meter.measure(images)
         with self._lock:
-            previous = self._previous.pop(request.stream_id, None)
-            self._previous[request.stream_id] = cues
-            while len(self._previous) > self.max_streams:
-                self._previous.popitem(last=False)
-            if request.question:
-                text = answer_question(request.question, cues, self._rng)
-            else:
-                facts = notable_facts(previous, cues, request.hint, self.brightness_step)
-                text = compose(facts, request.hint, self._rng)
+            memory = self._memory.pop(request.stream_id, None) or StreamMemory()
+            self._memory[request.stream_id] = memory
+            while len(self._memory) > self.max_streams:
+                self._memory.popitem(last=False)
+        with memory.lock:
+            news = TextNews()
+            if self.read_text:
+                shot = images[newest_shot_start(cues.cut_scores, self._meter.cut_threshold) :]
+                news = memory.text.update(self.text_reader(), shot)
+            previous, memory.cues = memory.cues, cues
+            left = memory.presence.update(cues)
+            with self._lock:  # the shared RNG
+                if request.question:
+                    text = answer_question(request.question, cues, self._rng)
+                    if self.read_text and (
+                        about_text := text_answer(request.question, memory.text.lines)
+                    ):
+                        text = about_text
+                else:
+                    facts = notable_facts(previous, cues, request.hint, self.brightness_step)
+                    facts = merge(facts, text_facts(news), left)
+                    facts = vary_focus(drop_recent(facts, memory.recent), memory.last_lead)
+                    text = compose(facts, request.hint, self._rng, avoid=memory.last_text)
+                    memory.last_lead = facts[0][0] if facts else None
+                    memory.recent.append({clause for clause, _ in facts})
+                    memory.last_text = text
         yield from stream_pieces(text, self.words_per_piece)
+
+    def text_reader(self) -> ScreenTextReader:
+        if self._reader is None:
+            self._reader = shared_reader()
+        return self._reader
 
     def close_stream(self, stream_id: str) -> None:
         with self._lock:
-            self._previous.pop(stream_id, None)
+            self._memory.pop(stream_id, None)
 
     def knows_stream(self, stream_id: str) -> bool:
-        return stream_id in self._previous
+        return stream_id in self._memory
+
+
+def newest_shot_start(cut_scores: Sequence[float], cut_threshold: float) -> int:
+    """Index of the first frame after the window's last cut (0 when there is none)."""
+    cuts = [i + 1 for i, score in enumerate(cut_scores) if score >= cut_threshold]
+    return cuts[-1] if cuts else 0
+
+
+def merge(scene: list[Fact], text: list[Fact], left: Fact | None) -> list[Fact]:
+    """Cuts first (they explain everything after), then text news (it says the most),
+    then the rest, with someone leaving after any arrival."""
+    lead = 1 if scene and scene[0][0].startswith(("A cut", "Quick cuts")) else 0
+    rest = [*scene[lead:], left] if left else scene[lead:]
+    return [*scene[:lead], *text, *rest]
 
 
 def decode_frames(frames: Sequence[TimedFrame], analysis_width_px: int) -> list[np.ndarray]:

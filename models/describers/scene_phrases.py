@@ -68,13 +68,18 @@ def more_people(previous: SceneCues | None, cues: SceneCues) -> bool:
     return max(cues.people_count, cues.face_count) > seen_before
 
 
-def compose(facts: list[Fact], hint: Intensity, rng: random.Random) -> str:
+def compose(facts: list[Fact], hint: Intensity, rng: random.Random, avoid: str = "") -> str:
+    """The answer; a template already in ``avoid`` (the last answer) is picked only when a
+    fact has no other."""
     if not facts:
         return SKIP_ANSWER
     if hint is Intensity.MINIMAL:
         return facts[0][0] + "."
     count = 2 if hint is Intensity.NORMAL else 1
-    return " ".join(rng.choice(sentences) for _, sentences in facts[:count])
+    return " ".join(
+        rng.choice([s for s in sentences if s not in avoid] or sentences)
+        for _, sentences in facts[:count]
+    )
 
 
 def cut_fact(cut_count: int) -> Fact:
