@@ -18,6 +18,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException
+from starlette.staticfiles import StaticFiles
 
 from serve_app.http.access import AccessPolicy
 from serve_app.http.backend import ServiceBackend
@@ -29,6 +30,8 @@ from serve_app.settings import ServiceSettings
 from serve_app.telemetry.sink import MetricsSink
 
 log = logging.getLogger(__name__)
+
+STATIC_PATH = "/static"  # where the page's files are served; open like the page (AccessGuard)
 
 
 async def _http_error(request: Request, error: HTTPException) -> JSONResponse:
@@ -82,6 +85,9 @@ def _routes(cancelled: tuple[type[BaseException], ...] = ()) -> FastAPI:
         version="0.1.0",
     )
     api.include_router(router)
+    # The page's stylesheet and script modules, from the installed package (so from a wheel
+    # too). A mount is not in the OpenAPI document: it is files, not API.
+    api.mount(STATIC_PATH, StaticFiles(packages=[("serve_app.http", "static")]), name="static")
     api.exception_handler(HTTPException)(_http_error)
     api.exception_handler(RequestValidationError)(_validation_error)
     api.exception_handler(StreamMoving)(_moving)

@@ -39,17 +39,22 @@ async def send_json(send: Send, status: int, body: dict[str, Any]) -> None:
 class AccessGuard:
     """Writes (any method but GET/HEAD/OPTIONS) need the token; reads only if configured.
 
-    The page, the OpenAPI document and CORS preflights stay open.
+    The page (and its files under /static/), the OpenAPI document and CORS preflights stay
+    open.
     """
 
     OPEN_PATHS = frozenset({"/", "/docs", "/openapi.json", "/docs/oauth2-redirect"})
+    # The page's stylesheet and scripts: as public as the page that loads them. Only the
+    # static mount can answer these paths; it serves files of the package and nothing else.
+    OPEN_PREFIX = "/static/"
 
     def __init__(self, app: ASGIApp, policy: AccessPolicy) -> None:
         self.app = app
         self.policy = policy
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in self.OPEN_PATHS:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or path in self.OPEN_PATHS or path.startswith(self.OPEN_PREFIX):
             await self.app(scope, receive, send)
             return
         method = scope["method"]
