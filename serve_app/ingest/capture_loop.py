@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 from serve_app.clock import Clock, SystemClock
+from serve_app.ingest.capture_grid import CaptureGrid
 from serve_app.ingest.display_buffer import DisplayBuffer
 from serve_app.ingest.inference_window import InferenceWindow
 from serve_app.messages import DisplayFrame, StreamState, WindowBatch, WindowFrame
@@ -46,6 +47,18 @@ def scaled_to(image: np.ndarray, max_side: int) -> np.ndarray:
     if scale >= 1:
         return image
     return cv2.resize(image, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
+
+
+def window_frame(image: np.ndarray, t: float, capture_wall: float, max_side_px: int) -> WindowFrame:
+    """A frame for the model: scaled, JPEG-encoded, with its scene-difference thumbnail."""
+    small = scaled_to(image, max_side_px)
+    gray = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
+    return WindowFrame(
+        jpeg=encode_jpeg(small, 90),
+        media_ts_s=t,
+        capture_wall=capture_wall,
+        thumbnail=cv2.resize(gray, THUMBNAIL_SIZE, interpolation=cv2.INTER_AREA),
+    )
 
 
 class StreamCapture:
@@ -226,13 +239,12 @@ class StreamCapture:
         """Decode until the source ends, fails or stop is asked."""
         assert self._reader is not None
         settings = self.settings
-        window_interval = 1.0 / settings.capture_fps
+        grid = CaptureGrid(1.0 / settings.capture_fps)
         display_interval = self.display_interval_s
         pace = not self.spec.is_live
         anchor_wall: float | None = None
         anchor_media = 0.0
         next_display_t = -1.0
-        next_window_t: float | None = None
         for media_ts, image in self._reader.frames():
             if self._stop.is_set():
                 break
@@ -247,31 +259,18 @@ class StreamCapture:
             # Live sources without a rate are thinned to MJPEG_FPS for display.
             if self.fps is None and t < next_display_t:
                 continue
-            to_window = next_window_t is None or t >= next_window_t - 1e-6
-            self._push(image, t, self._clock.now(), to_window)
+            self._push(image, t, self._clock.now(), grid.takes(t))
             self._last_media_t = t
             next_display_t = t + display_interval - 1e-6
-            if to_window:
-                # Stay on the capture grid; after a gap, restart it from this frame.
-                next_window_t = (t if next_window_t is None else next_window_t) + window_interval
-                if next_window_t <= t:
-                    next_window_t = t + window_interval
 
     def _push(self, image: np.ndarray, t: float, capture_wall: float, to_window: bool) -> None:
         jpeg = encode_jpeg(image, self.settings.jpeg_quality)
-        window_frame = None
+        for_model = None
         if to_window:
-            small = scaled_to(image, self.settings.inference_max_side_px)
-            gray = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
-            window_frame = WindowFrame(
-                jpeg=encode_jpeg(small, 90),
-                media_ts_s=t,
-                capture_wall=capture_wall,
-                thumbnail=cv2.resize(gray, THUMBNAIL_SIZE, interpolation=cv2.INTER_AREA),
-            )
+            for_model = window_frame(image, t, capture_wall, self.settings.inference_max_side_px)
         with self._lock:
             self.display.append(DisplayFrame(self.frames_decoded, jpeg, t, capture_wall))
-            if window_frame is not None:
-                self.window.push(window_frame)
+            if for_model is not None:
+                self.window.push(for_model)
         self.frames_decoded += 1
         self.cpu_seconds = time.thread_time() - self._cpu_start  # this thread's CPU so far
