@@ -11,7 +11,7 @@
 
 # torch 2.11.0 from PyPI is built for CUDA 13.0 and brings its own CUDA libraries as wheels;
 # the base image gives the matching runtime layout and the NVIDIA container toolkit's hooks.
-# Ubuntu 24.04's Python is 3.12, the one vLLM 0.26 was measured with (../shared/gpu).
+# Ubuntu 24.04's Python is 3.12, the one vLLM 0.26 was measured with (docs/gpu.md).
 ARG CUDA_IMAGE=nvidia/cuda:13.0.2-runtime-ubuntu24.04
 
 # ---- build: the project with the [gpu] extra, in a virtual environment ----------------------
@@ -52,7 +52,7 @@ RUN apt-get update \
 # RAY_USAGE_STATS_ENABLED=0: no usage report. METRICS_PORT: Ray's Prometheus export port.
 # HF_HUB_OFFLINE=1: weights come from the mount, never from a hub (set 0 to let MODEL_PATH be a
 # hub id on a host with network). VLLM_USE_FLASHINFER_SAMPLER=0: PyTorch's sampler, as in the
-# H200 runs (docs/gpu.md); flashinfer compiles kernels with nvcc, which a runtime image lacks.
+# measured runs (docs/gpu.md); flashinfer compiles kernels with nvcc, which a runtime image lacks.
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
