@@ -20,6 +20,7 @@ from serve_app.clock import ManualClock
 from serve_app.messages import AudioChunk, WindowBatch
 from serve_app.prompt.intensity import CommentaryIntensity
 from serve_app.session.cycle import Cycle, CycleContext
+from serve_app.session.cycle_speech import speech_on
 from serve_app.session.event_log import EventLog
 from serve_app.session.ports import SessionPorts
 from serve_app.session.releases import Releases
@@ -84,11 +85,7 @@ class OfflineCommentator:
         # No live edge, so no display delay: results are released on their own frame.
         self._delay = DisplayDelay(settings.with_overrides({"stream_delay_init_s": 0.0}))
         self.audio_clock = PlacedAudioClock(OUTPUT_AUDIO.rate_hz)
-        self._intensity = CommentaryIntensity(
-            settings.intensity_low_change,
-            settings.intensity_high_change,
-            settings.intensity_long_answer_chars,
-        )
+        self._intensity = CommentaryIntensity.from_settings(settings)
         self._last_answer = ""
         self.lines: list[SpokenLine] = []
         self.skipped = 0
@@ -97,9 +94,7 @@ class OfflineCommentator:
     @property
     def speech_on(self) -> bool:
         """As in the service: speech is on when asked for and something can speak."""
-        return self.settings.enable_tts and (
-            self._voice_input is not None or self._describer_speaks
-        )
+        return speech_on(self.settings, self._voice_input, self._describer_speaks)
 
     async def run_cycle(self, batch: WindowBatch, at: float) -> float | None:
         """One cycle about ``batch``; returns when the speech placed so far ends."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from models.messages import Intensity
+from serve_app.settings import StreamSettings
 
 
 def scene_difference(previous: np.ndarray | None, current: np.ndarray) -> float:
@@ -26,6 +27,14 @@ class CommentaryIntensity:
         self.low_change = low_change
         self.high_change = high_change
         self.long_answer_chars = long_answer_chars
+
+    @classmethod
+    def from_settings(cls, settings: StreamSettings) -> CommentaryIntensity:
+        return cls(
+            settings.intensity_low_change,
+            settings.intensity_high_change,
+            settings.intensity_long_answer_chars,
+        )
 
     def choose(self, scene_change: float, last_answer_chars: int) -> Intensity:
         if scene_change < self.low_change:

@@ -19,6 +19,7 @@ from models.audio import PcmResampler, resample
 from models.messages import VOICE_SAMPLE_RATE_HZ, SpeechRequest, SpeechTokens, VoiceInput, Waveform
 from serve_app.clock import Clock
 from serve_app.session.ports import SessionPorts
+from serve_app.settings import StreamSettings
 from serve_app.speech.audio_format import OUTPUT_AUDIO
 from serve_app.speech.sentences import SentenceSplitter
 from serve_app.speech.skip_filter import SkipAudioFilter
@@ -26,6 +27,12 @@ from serve_app.speech.skip_filter import SkipAudioFilter
 SpeechWork = SpeechRequest | np.ndarray  # a piece for the Vocoder, or audio already made
 
 log = logging.getLogger(__name__)
+
+
+def speech_on(settings: StreamSettings, voice_input: VoiceInput | None, speaks: bool) -> bool:
+    """A stream speaks when its settings ask for it and something can: a voice that takes
+    the describer's text or tokens, or a describer that speaks itself."""
+    return settings.enable_tts and (voice_input is not None or speaks)
 
 
 class CycleSpeech:

@@ -27,6 +27,7 @@ from serve_app.messages import (
 )
 from serve_app.prompt.intensity import CommentaryIntensity
 from serve_app.session.cycle import Cycle, CycleContext, CycleOutcome
+from serve_app.session.cycle_speech import speech_on
 from serve_app.session.event_log import EventLog
 from serve_app.session.ports import SessionPorts
 from serve_app.session.question import Question, next_question
@@ -95,15 +96,11 @@ class StreamSession:
 
     def _retune(self, settings: StreamSettings) -> None:
         self.gate = AudioGate(settings.inference_interval_s, settings.tts_pause_after_s)
-        self.intensity = CommentaryIntensity(
-            settings.intensity_low_change,
-            settings.intensity_high_change,
-            settings.intensity_long_answer_chars,
-        )
+        self.intensity = CommentaryIntensity.from_settings(settings)
 
     @property
     def speech_on(self) -> bool:
-        return self.settings.enable_tts and (self.voice_input is not None or self.describer_speaks)
+        return speech_on(self.settings, self.voice_input, self.describer_speaks)
 
     # --- the display delay, pushed wherever it is copied -------------------------------------
     def _delay_moved(self) -> None:
