@@ -1,4 +1,4 @@
-"""What the browser tests share: headless Chromium (one Playwright for the session) and a
+"""What the browser tests share: headless Chromium (one Playwright for this package) and a
 poll-until helper."""
 
 from __future__ import annotations
@@ -34,10 +34,13 @@ def wait_until(
     return value
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
     """One Chromium for every browser test: the sync Playwright API allows one instance per
-    thread at a time, and a second browser would only cost the 2-core machine time."""
+    thread at a time, and a second browser would only cost the 2-core machine time.
+
+    Package scope, not session: the sync API keeps an event loop running in the main thread
+    while it is open, and every later test calling ``asyncio.run`` would fail on it."""
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is not installed (apt install chromium)")
     sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
