@@ -17,7 +17,8 @@ Ray exports every metric, Serve's and ours, on each node's metrics export port, 
 unless Ray is started with it. ``serve run`` starts Ray itself with no way to name it, so
 when it would start a local cluster this starts it first, on METRICS_PORT, and ``serve run``
 then uses it. Given a cluster (``--address``, RAY_ADDRESS), the cluster's own port serves
-(``ray start --metrics-export-port``).
+(``ray start --metrics-export-port``). Starting Ray itself, it also stops its HAProxy as it
+stops (deployments/orphan_haproxy.py).
 """
 
 from __future__ import annotations
@@ -25,14 +26,18 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
+import signal
 import sys
 from collections.abc import Mapping, Sequence
+from functools import partial
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import yaml
 from pydantic import ValidationError
 
+from deployments.orphan_haproxy import stop_haproxy
 from serve_app.settings import ServiceSettings
 from serve_app.settings.errors import describe_validation_error
 
@@ -89,11 +94,28 @@ def main(argv: list[str]) -> None:
 
         ray.init(namespace="serve", _metrics_export_port=port)
         print(f"Metrics: Prometheus at http://127.0.0.1:{port}/metrics", file=sys.stderr)
+        node_id = ray.get_runtime_context().get_node_id()
+        signal.signal(signal.SIGTERM, partial(_terminated, node_id))
+        try:
+            _serve_run(argv)
+        finally:  # Ctrl-C: `serve run` shuts Serve down, then HAProxy must go too
+            stop_haproxy(node_id)
     else:
         print("Metrics: on the cluster's metrics export port", file=sys.stderr)
+        _serve_run(argv)
+
+
+def _serve_run(argv: list[str]) -> None:
     from ray.serve.scripts import cli
 
     cli.main(args=["run", *argv], prog_name="serve")
+
+
+def _terminated(node_id: str, signum: int, frame: FrameType | None) -> None:
+    """SIGTERM: stop this Ray's HAProxy, then die of the signal as before."""
+    stop_haproxy(node_id)
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)
 
 
 if __name__ == "__main__":

@@ -33,6 +33,22 @@ def free_port() -> int:
 DEPLOYMENTS = {"Ingress", "StreamGateway", "FrameIngest", "Commentator", "Vocoder"}
 
 
+def port_free(port: int, within_s: float) -> bool:
+    """Can 127.0.0.1:``port`` be listened on again (waiting up to ``within_s``)?"""
+    deadline = time.monotonic() + within_s
+    while True:
+        with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT is fine
+            try:
+                probe.bind(("127.0.0.1", port))
+                probe.listen()
+                return True
+            except OSError:
+                if time.monotonic() > deadline:
+                    return False
+        time.sleep(0.2)
+
+
 class ServeProcess:
     """`serve run` of a copy of serve_config.yaml with the given port, args and env."""
 
@@ -137,3 +153,6 @@ class ServeProcess:
         except subprocess.TimeoutExpired:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(10)
+        # Nothing of it may outlive it: an HAProxy left holding the port breaks the next start.
+        if not port_free(self.port, within_s=10):
+            raise RuntimeError(f"port {self.port} is still taken after the service stopped")
