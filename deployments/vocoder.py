@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import AsyncIterator
 
 import numpy as np
@@ -18,6 +17,7 @@ from models.messages import VOICE_SAMPLE_RATE_HZ, SpeechRequest
 from models.voices.utterance_ledger import UtteranceLedger
 from serve_app.settings import ServiceSettings
 from serve_app.telemetry.catalog import VOCODER_RTF
+from serve_app.telemetry.synthesis_timer import SynthesisTimer
 
 log = logging.getLogger("ray.serve")
 
@@ -40,12 +40,11 @@ class Vocoder:
                 request.piece,
                 self._ledger.strays,
             )
-        started, samples = time.perf_counter(), 0
+        timer = SynthesisTimer(VOICE_SAMPLE_RATE_HZ)
         async for chunk in iterate_in_thread(lambda: self._voice.synthesize(request)):
-            samples += chunk.size
+            timer.count(chunk.size)
             yield chunk
-        if samples:  # synthesis seconds per audio second (the wait for the caller included)
-            rtf = (time.perf_counter() - started) / (samples / VOICE_SAMPLE_RATE_HZ)
+        if (rtf := timer.real_time_factor()) is not None:
             self._metrics.observe(VOCODER_RTF, rtf, {"stream": request.stream_id})
 
     async def close_stream(self, stream_id: str) -> None:
