@@ -3,9 +3,11 @@ Prometheus server would scrape them (parsed with prometheus_client)."""
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -16,6 +18,8 @@ from serve_app.telemetry import catalog
 from tests.support.serve_process import ServeProcess
 
 pytestmark = pytest.mark.e2e
+
+DASHBOARD = Path(__file__).resolve().parents[2] / "containers/grafana/dashboards/commentary.json"
 
 
 def scrape(url: str) -> list[Sample]:
@@ -91,3 +95,17 @@ def test_commentary_and_serve_metrics_are_scraped_from_the_fixed_port(
     declared = {name for spec in catalog.METRICS for name in catalog.exported_names(spec)}
     ours = {s.name for s in samples if s.name.startswith("ray_commentary_")}
     assert ours <= declared, ours - declared
+    # Every Serve series the Grafana dashboard plots is exported, with the labels it filters on.
+    for name, labels in dashboard_serve_series():
+        assert total(samples, name, **dict(labels)) is not None, f"the dashboard's {name}{labels}"
+
+
+def dashboard_serve_series() -> set[tuple[str, tuple[tuple[str, str], ...]]]:
+    """(series, fixed label matchers) of every ray_serve_* selector in the dashboard."""
+    text = DASHBOARD.read_text().replace('\\"', '"')
+    found = set()
+    for name, matchers in re.findall(r"(ray_serve_\w+)(?:\{([^}]*)\})?", text):
+        fixed = tuple(sorted(re.findall(r'(\w+)="([^"$]*)"', matchers)))
+        found.add((name, fixed))
+    assert found, "the dashboard plots no Serve series"
+    return found

@@ -31,9 +31,9 @@ GPU_PRESETS = [ROOT / "configs" / "gpu-awq.yaml", ROOT / "configs" / "gpu-bf16.y
 # Ray Serve's own series the dashboard plots; each must still be a metric of the installed Ray.
 SERVE_SERIES = {
     "ray_serve_num_http_requests_total",
-    "ray_serve_num_ongoing_http_requests",
+    "ray_serve_num_ongoing_requests_at_replicas",
     "ray_serve_deployment_processing_latency_ms_bucket",
-    "ray_serve_deployment_replica_healthy",
+    "ray_serve_replica_processing_queries",
 }
 
 
