@@ -15,14 +15,20 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException
 from starlette.staticfiles import StaticFiles
 
 from serve_app.http.access import AccessPolicy
 from serve_app.http.backend import ServiceBackend
-from serve_app.http.guards import AccessGuard, ASGIApp, BodyLimit
+from serve_app.http.guards import (
+    DOCS_FILES_PATH,
+    PAGE_FILES_PATH,
+    AccessGuard,
+    ASGIApp,
+    BodyLimit,
+)
 from serve_app.http.routes import router
 from serve_app.http.service import Service
 from serve_app.messages import StreamMoving
@@ -30,8 +36,6 @@ from serve_app.settings import ServiceSettings
 from serve_app.telemetry.sink import MetricsSink
 
 log = logging.getLogger(__name__)
-
-STATIC_PATH = "/static"  # where the page's files are served; open like the page (AccessGuard)
 
 
 async def _http_error(request: Request, error: HTTPException) -> JSONResponse:
@@ -76,10 +80,21 @@ async def _moving(request: Request, error: StreamMoving) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=503, headers={"Retry-After": "1"})
 
 
+class PageFiles(StaticFiles):
+    """The page's files, revalidated on every load (cheap: their ETag) so a browser never
+    mixes modules of two versions after an upgrade."""
+
+    def file_response(self, *args: Any, **kwargs: Any) -> Response:
+        response = super().file_response(*args, **kwargs)
+        response.headers["Cache-Control"] = "no-cache"
+        return response
+
+
 def _routes(cancelled: tuple[type[BaseException], ...] = ()) -> FastAPI:
     # FastAPI's own /docs and /redoc load their scripts from a CDN and are blank offline;
     # fastapi-offline serves the same pages from files in its package.
     api = FastAPIOffline(
+        static_url=DOCS_FILES_PATH,
         title="Live commentary",
         description="Live AI commentary on video streams: text (SSE), video (MJPEG), speech (PCM).",
         version="0.1.0",
@@ -87,7 +102,7 @@ def _routes(cancelled: tuple[type[BaseException], ...] = ()) -> FastAPI:
     api.include_router(router)
     # The page's stylesheet and script modules, from the installed package (so from a wheel
     # too). A mount is not in the OpenAPI document: it is files, not API.
-    api.mount(STATIC_PATH, StaticFiles(packages=[("serve_app.http", "static")]), name="static")
+    api.mount(PAGE_FILES_PATH, PageFiles(packages=[("serve_app.http", "static")]), name="static")
     api.exception_handler(HTTPException)(_http_error)
     api.exception_handler(RequestValidationError)(_validation_error)
     api.exception_handler(StreamMoving)(_moving)

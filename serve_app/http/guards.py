@@ -36,17 +36,20 @@ async def send_json(send: Send, status: int, body: dict[str, Any]) -> None:
     await send({"type": "http.response.body", "body": payload})
 
 
+PAGE_FILES_PATH = "/static"  # the page's stylesheet and script modules (api.py mounts them)
+DOCS_FILES_PATH = "/static-offline-docs"  # Swagger UI's and ReDoc's files (fastapi-offline)
+
+
 class AccessGuard:
     """Writes (any method but GET/HEAD/OPTIONS) need the token; reads only if configured.
 
-    The page (and its files under /static/), the OpenAPI document and CORS preflights stay
-    open.
+    The page, the API docs (with the files each loads) and CORS preflights stay open.
     """
 
-    OPEN_PATHS = frozenset({"/", "/docs", "/openapi.json", "/docs/oauth2-redirect"})
-    # The page's stylesheet and scripts: as public as the page that loads them. Only the
-    # static mount can answer these paths; it serves files of the package and nothing else.
-    OPEN_PREFIX = "/static/"
+    OPEN_PATHS = frozenset({"/", "/docs", "/redoc", "/openapi.json", "/docs/oauth2-redirect"})
+    # The page's and the docs' stylesheets and scripts: as public as the pages that load
+    # them. Only the static mounts answer these paths, with files of packages and nothing else.
+    OPEN_PREFIXES = (f"{PAGE_FILES_PATH}/", f"{DOCS_FILES_PATH}/")
 
     def __init__(self, app: ASGIApp, policy: AccessPolicy) -> None:
         self.app = app
@@ -54,7 +57,11 @@ class AccessGuard:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
-        if scope["type"] != "http" or path in self.OPEN_PATHS or path.startswith(self.OPEN_PREFIX):
+        if (
+            scope["type"] != "http"
+            or path in self.OPEN_PATHS
+            or path.startswith(self.OPEN_PREFIXES)
+        ):
             await self.app(scope, receive, send)
             return
         method = scope["method"]

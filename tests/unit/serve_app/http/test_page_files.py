@@ -89,3 +89,19 @@ async def test_a_missing_file_is_a_404_and_a_write_a_405_each_a_json_error() -> 
 def test_the_files_are_not_in_the_openapi_document() -> None:
     document: dict[str, Any] = openapi_document()
     assert not [path for path in document["paths"] if path.startswith("/static")]
+
+
+async def test_the_api_docs_and_their_files_are_open_when_reads_are_protected() -> None:
+    async with client(protect_reads=True) as api:
+        pages = [await api.get(path) for path in ("/docs", "/redoc")]
+        script = await api.get("/static-offline-docs/swagger-ui-bundle.js")
+    assert [page.status_code for page in pages] == [200, 200]
+    assert "/static-offline-docs/" in pages[0].text
+    assert script.status_code == 200
+
+
+async def test_the_pages_files_are_revalidated_on_every_load() -> None:
+    async with client() as api:
+        response = await api.get("/static/main.js")
+    assert response.headers["cache-control"] == "no-cache"
+    assert response.headers["etag"]  # so revalidating costs a 304, not the file
