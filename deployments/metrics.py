@@ -6,18 +6,23 @@ exports it on the node's metrics port (METRICS_PORT) beside Serve's own.
 
 Ray drops a gauge series that has not been recorded for two export intervals (it takes it
 for a finished task's), while ours change only on events (a delay that holds for minutes, a
-viewer count between joins): every gauge's last value is recorded again each second.
+viewer count between joins): every gauge's last value is recorded again within each export
+interval, until its stream is forgotten (deleted, or moved to another replica).
 """
 
 from __future__ import annotations
 
+import os
 import threading
 
 from ray.serve.metrics import Counter, Gauge, Histogram
 
 from serve_app.telemetry.catalog import MetricKind, MetricSpec
 
-GAUGE_REFRESH_S = 1.0  # under Ray's export interval (10 s by default, floored at 1 s)
+# Ray exports every RAY_metrics_report_interval_ms (10 s by default, floored at 1 s): record
+# again twice an interval, so a gauge is never older than one export.
+REPORT_INTERVAL_MS = int(os.environ.get("RAY_metrics_report_interval_ms", 10_000))  # noqa: SIM112 (Ray's own spelling)
+GAUGE_REFRESH_S = max(1000, REPORT_INTERVAL_MS) / 2000
 
 
 class ServeMetrics:
@@ -51,6 +56,13 @@ class ServeMetrics:
 
     def observe(self, metric: MetricSpec, value: float, tags: dict[str, str]) -> None:
         self._metric(metric).observe(value, tags)  # type: ignore[union-attr]
+
+    def forget(self, stream_id: str) -> None:
+        with self._lock:
+            for key in [
+                key for key, (_, tags) in self._gauges.items() if tags.get("stream") == stream_id
+            ]:
+                del self._gauges[key]
 
     def _refresh_gauges(self) -> None:
         stop = threading.Event()  # never set: the thread lives as long as the replica

@@ -199,3 +199,5 @@ class StreamHubs:
         hub = self._hubs.pop(stream_id, None)
         if hub is not None:
             await hub.close()
+        if self._metrics is not None:
+            self._metrics.forget(stream_id)

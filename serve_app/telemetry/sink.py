@@ -24,6 +24,10 @@ class MetricsSink(Protocol):
         """Put one value in a histogram."""
         ...
 
+    def forget(self, stream_id: str) -> None:
+        """The stream is gone here: stop reporting its gauges (their series age out)."""
+        ...
+
 
 class NoMetrics:
     """Records nothing: for code run outside the service (tests, the offline tool)."""
@@ -35,4 +39,7 @@ class NoMetrics:
         pass
 
     def observe(self, metric: MetricSpec, value: float, tags: dict[str, str]) -> None:
+        pass
+
+    def forget(self, stream_id: str) -> None:
         pass

@@ -77,6 +77,11 @@ class StreamMetrics:
                 catalog.STREAM_STATE, float(each is state), {**self._tags, "state": each}
             )
 
+    def close(self) -> None:
+        """The stream stopped here: say so, then let its gauges go."""
+        self.state(StreamState.STOPPED)
+        self._sink.forget(self._tags["stream"])
+
     def _count_error(self, stage: str) -> None:
         self._sink.add(catalog.ERRORS, 1, {**self._tags, "stage": stage})
 
@@ -85,4 +90,4 @@ async def report_metrics(events: EventLog, metrics: StreamMetrics) -> None:
     """Feed a stream's events to its metrics as they are released, until the log closes."""
     async for event in events.follow():
         metrics.take(event)
-    metrics.state(StreamState.STOPPED)
+    metrics.close()

@@ -31,6 +31,7 @@ class RecordingSink:
         self.counters: dict[tuple[str, Tags], float] = defaultdict(float)
         self.gauges: dict[tuple[str, Tags], float] = {}
         self.histograms: dict[tuple[str, Tags], list[float]] = defaultdict(list)
+        self.forgotten: list[str] = []
 
     def add(self, metric: MetricSpec, value: float, tags: dict[str, str]) -> None:
         assert metric.kind is catalog.MetricKind.COUNTER and set(tags) == set(metric.tags)
@@ -43,6 +44,9 @@ class RecordingSink:
     def observe(self, metric: MetricSpec, value: float, tags: dict[str, str]) -> None:
         assert metric.kind is catalog.MetricKind.HISTOGRAM and set(tags) == set(metric.tags)
         self.histograms[metric.name, tuple(sorted(tags.items()))].append(value)
+
+    def forget(self, stream_id: str) -> None:
+        self.forgotten.append(stream_id)
 
 
 S = (("stream", "s"),)
@@ -155,6 +159,7 @@ def test_the_reporter_follows_the_log_to_its_close() -> None:
     assert sink.counters[catalog.CYCLES.name, (("outcome", "commented"), *S)] == 1
     assert sink.gauges[catalog.STREAM_STATE.name, (("state", "stopped"), *S)] == 1.0
     assert sink.gauges[catalog.STREAM_STATE.name, (("state", "live"), *S)] == 0.0
+    assert sink.forgotten == ["s"]  # after saying it stopped: its gauges may go
 
 
 def test_every_catalog_entry_has_a_unique_name_and_buckets_only_when_a_histogram() -> None:
