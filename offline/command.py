@@ -15,7 +15,6 @@ from offline.cli import PROGRAM
 from offline.options import OfflineSettings, load_offline_settings
 from offline.out_dir import prepare_outputs
 from offline.probe import probe_video
-from serve_app.settings import SettingsError
 
 
 class UsageError(Exception):
@@ -63,10 +62,7 @@ def run(argv: list[str] | None, errors: Console) -> int:
     from offline.progress import MediaProgress
     from offline.summary import summary_lines
 
-    try:
-        engines = build_engines(settings.service, settings.stream.enable_tts)
-    except ValueError as error:  # a backend this machine cannot run: a settings problem
-        raise SettingsError(str(error)) from None
+    engines = build_engines(settings.service, settings.stream.enable_tts)
     job = OfflineJob(info=info, outputs=outputs, settings=settings)
     show_bar = not args.no_progress and errors.is_terminal
     with MediaProgress(info.duration_s, errors, enabled=show_bar) as bar:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from models.messages import VoiceInput, is_skip_answer
+from models.messages import VoiceInput
 from serve_app.clock import ManualClock
 from serve_app.messages import AudioChunk, WindowBatch
 from serve_app.prompt.intensity import CommentaryIntensity
@@ -87,6 +87,7 @@ class OfflineCommentator:
         self.audio_clock = PlacedAudioClock(OUTPUT_AUDIO.rate_hz)
         self._intensity = CommentaryIntensity.from_settings(settings)
         self._last_answer = ""
+        self.cycles = 0  # cycles run, failed ones included: the next one's number is one more
         self.lines: list[SpokenLine] = []
         self.skipped = 0
         self.errors: list[str] = []
@@ -98,7 +99,8 @@ class OfflineCommentator:
 
     async def run_cycle(self, batch: WindowBatch, at: float) -> float | None:
         """One cycle about ``batch``; returns when the speech placed so far ends."""
-        number = len(self.lines) + self.skipped + len(self.errors) + 1
+        self.cycles += 1
+        number = self.cycles
         # Media time stands at the newest frame while the cycle runs (``at`` is at or after
         # it): the line is shown on that frame, and the speech starts there.
         self.clock.set(max(self.clock.now(), batch.anchor.media_ts_s))
@@ -107,21 +109,25 @@ class OfflineCommentator:
         hint = self._intensity.choose(batch.scene_change, len(self._last_answer))
         published_before = len(self.audio_clock.starts)
         cycle = Cycle(self._context(releases), number, batch, hint)
-        failed = False
         try:
-            await cycle.run()
+            outcome = await cycle.run()
         except Exception as error:  # the service's rule: a failed cycle never ends the run
-            failed = True
-            message = f"cycle {number} at {at:.2f} s failed: {type(error).__name__}: {error}"
+            outcome = cycle.fail(f"{type(error).__name__}: {error}")
+            message = f"cycle {number} at {at:.2f} s failed: {outcome.error}"
             log.warning("%s", message)
             self.errors.append(message)
-        if is_skip_answer(cycle.text):
-            if not failed:  # as in the service, a failure does not count as a skip
+        # The first cycle at INFO (the run is under way), the rest at DEBUG: no flood.
+        level = logging.INFO if number == 1 else logging.DEBUG
+        log.log(level, "cycle %d at %.2f s: %s", number, at, "skip" if outcome.skip else "line")
+        if outcome.skip:
+            # A failed cycle counts as an error only, never also as a skip (the service's
+            # stats do count its skip flag), and leaves the last answer as it was.
+            if not outcome.error:
                 self.skipped += 1
                 self._last_answer = ""
             return self._playback_end()
-        if not failed:
-            self._last_answer = cycle.text
+        if not outcome.error:
+            self._last_answer = outcome.text
         # What a failed cycle had already said stays said, as in the service.
         releases.flush()  # everything is due: the media clock stands at the line's frame
         pcm = b"".join(e.pcm for e in released.since(-1) if isinstance(e, AudioChunk))

@@ -19,7 +19,7 @@ from models.describers.base import AsyncDescriber, Describer
 from models.messages import DescribeRequest, DescriberOutput, SpeechRequest, VoiceInput
 from models.voices.base import Voice
 from serve_app.messages import IngestSnapshot
-from serve_app.settings import ServiceSettings
+from serve_app.settings import ServiceSettings, SettingsError
 
 log = logging.getLogger(__name__)
 
@@ -38,10 +38,16 @@ class Engines:
 
 
 def build_engines(settings: ServiceSettings, speech: bool) -> Engines:
-    """Choose (``backend: auto`` resolves as in the service) and build; logs the choice."""
+    """Choose (``backend: auto`` resolves as in the service) and build; logs the choice.
+
+    Raises SettingsError when the settings ask for what this machine cannot run; what
+    building an engine raises (a corrupt model, say) passes as it is."""
     gpu = gpu_present()
     choice = choose_backends(settings, gpu)
-    check_can_start(settings, choice, gpu)
+    try:
+        check_can_start(settings, choice, gpu)
+    except ValueError as error:  # ModelDirError too: a backend this machine cannot run
+        raise SettingsError(str(error)) from None
     log.info("describer: %s (%s); voice: %s", choice.describer, choice.reason, choice.voice)
     describer = build_describer(settings, choice.describer)
     # A describer with its own voice in process (tts_in_process) needs no separate one.

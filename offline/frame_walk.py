@@ -45,13 +45,14 @@ class FrameWalk:
         self.fps = reader.fps
         grid = CaptureGrid(1.0 / self._settings.capture_fps)
         try:
-            for raw_t, image in reader.frames():
+            for raw_t, decoded in reader.decoded():
                 t = round(raw_t, 6)  # as the capture loop rounds it
                 for_model = None
                 if grid.takes(t):
                     # Offline, a frame is "captured" when it is shown: capture time is media
                     # time, so the cycle's release rule puts each line on its own frame.
                     max_side = self._settings.inference_max_side_px
+                    image = decoded.to_ndarray(format="bgr24")  # only the frames it keeps
                     for_model = window_frame(image, t, t, max_side)
                 self.frames += 1
                 self.last_ts_s = t

@@ -95,7 +95,7 @@ async def commentate(
         await pacer.finish(walk.media_s)
     finally:
         close_engines(engines, STREAM_ID)
-    if pacer.cycles and len(commentator.errors) == pacer.cycles:
+    if commentator.cycles and len(commentator.errors) == commentator.cycles:
         raise RuntimeError(f"every cycle failed; the last: {commentator.errors[-1]}")
     report = OfflineReport(
         lines=commentator.lines,

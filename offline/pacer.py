@@ -27,7 +27,6 @@ class MediaCyclePacer:
         self._gate = gate
         self._run_cycle = run_cycle
         self.next_cycle_at = 0.0  # the service starts its first cycle at once
-        self.cycles = 0
 
     async def add_frame(self, frame: WindowFrame) -> None:
         """A window frame at its media time; cycles due before it run first."""
@@ -51,7 +50,6 @@ class MediaCyclePacer:
         batch = self._window.take_batch()
         if batch is None:
             return False
-        self.cycles += 1
         playback_end = await self._run_cycle(batch, at)
         self.next_cycle_at = self._gate.next_cycle_at(at, playback_end)
         return True

@@ -9,9 +9,12 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import av
 
 from serve_app.sources.source_spec import SourceError, SourceKind, SourceSpec
 
@@ -49,6 +52,12 @@ class AvReader:
         self._live = live
 
     def frames(self) -> Iterator[tuple[float, np.ndarray]]:
+        for t, frame in self.decoded():
+            yield t, frame.to_ndarray(format="bgr24")
+
+    def decoded(self) -> Iterator[tuple[float, av.VideoFrame]]:
+        """(media time in seconds from the start, the decoded frame, not yet converted):
+        for a reader that converts only the frames it keeps."""
         import av
 
         first_pts: float | None = None
@@ -62,7 +71,7 @@ class AvReader:
                 if first_pts is None:
                     first_pts = t
                 index += 1
-                yield t - first_pts, frame.to_ndarray(format="bgr24")
+                yield t - first_pts, frame
         except av.FFmpegError as error:
             if not self._live:
                 raise SourceError(f"decoding failed: {error}") from None

@@ -219,9 +219,14 @@ def test_ctrl_c_mid_run_exits_130_quietly(tmp_path: Path) -> None:
     )
     assert process.stderr is not None
     first = process.stderr.readline()  # the engines are chosen: the walk is starting
+    # The first cycle ran (it is logged): the walk is under way, well before the end.
+    started = process.stderr.readline()
+    while started and "cycle 1 at" not in started:  # past any other log line
+        started = process.stderr.readline()
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=RUN_TIMEOUT_S)
     assert "describer: embedded" in first
+    assert "cycle 1 at 0.00 s" in started, started
     assert process.returncode == 130
     assert out == "" and err == ""
     assert not list((tmp_path / "out").iterdir())  # nothing half-written

@@ -75,3 +75,41 @@ def test_the_summary_gives_the_numbers_and_the_files() -> None:
         "note: MP4 skipped",
     ):
         assert expected in text
+
+
+def test_a_backend_this_machine_cannot_run_is_a_bad_setting(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import offline.engines as engines
+    from serve_app.settings import ServiceSettings, SettingsError
+
+    def cannot_start(*args: object) -> None:
+        raise ValueError("backend vllm needs a GPU")
+
+    monkeypatch.setattr(engines, "gpu_present", lambda: False)
+    monkeypatch.setattr(engines, "check_can_start", cannot_start)
+    with pytest.raises(SettingsError, match="needs a GPU"):
+        engines.build_engines(ServiceSettings(), speech=False)
+
+
+def test_an_engine_that_fails_to_build_is_a_failure_not_a_bad_setting(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    short_clip: Path,
+    tmp_path: Path,
+) -> None:
+    import offline.engines as engines
+
+    def corrupt(*args: object) -> None:
+        raise ValueError("the model file is corrupt")
+
+    monkeypatch.setattr(engines, "gpu_present", lambda: False)
+    monkeypatch.setattr(engines, "build_describer", corrupt)
+    monkeypatch.setattr(command, "configure_logging", lambda settings, console: None)
+    monkeypatch.setenv("BACKEND", "embedded")
+    monkeypatch.setenv("VOICE", "espeak")
+    assert cli.main([str(short_clip), "--out", str(tmp_path / "out"), "--no-progress"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    [line] = [x for x in err.splitlines() if "error:" in x]
+    assert "ValueError: the model file is corrupt" in line

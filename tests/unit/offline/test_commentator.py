@@ -143,3 +143,23 @@ async def test_what_a_failed_cycle_already_said_stays_said() -> None:
     [line] = c.lines
     assert line.text == "A bar moves right." and len(c.errors) == 1
     assert c.skipped == 0
+
+
+class FailingOnceAfter(ScriptedDescriber):
+    """Says its first answer, then fails; answers normally from then on."""
+
+    def describe(self, request: DescribeRequest) -> Iterator[DescriberOutput]:
+        first = not self.requests
+        yield from super().describe(request)
+        if first:
+            raise RuntimeError("lost the GPU")
+
+
+async def test_cycle_numbers_count_a_cycle_that_failed_after_speaking_once() -> None:
+    c = commentator(FailingOnceAfter(["A bar moves right.", "Then this."]), None)
+    window = InferenceWindow(32, 4, 2)
+    await cycle_on(c, window, 0.0, at=0.0)
+    await cycle_on(c, window, 1.0, at=1.0)
+    assert [line.text for line in c.lines] == ["A bar moves right.", "Then this."]
+    assert [line.cycle for line in c.lines] == [1, 2]
+    assert len(c.errors) == 1 and c.cycles == 2

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import cv2
+import numpy as np
 import pytest
 
 from offline.frame_walk import FrameWalk
@@ -34,7 +36,10 @@ def test_the_model_gets_the_capture_grid_frames(short_clip: Path) -> None:
 
 
 def test_model_frames_are_scaled_down(short_clip: Path) -> None:
-    _, walked = walk(short_clip, inference_max_side_px=320)
+    _, walked = walk(short_clip, inference_max_side_px=160)
     frame = next(w.for_model for w in walked if w.for_model is not None)
     assert frame.thumbnail.shape == (18, 32)
     assert frame.jpeg[:2] == b"\xff\xd8"
+    image = cv2.imdecode(np.frombuffer(frame.jpeg, np.uint8), cv2.IMREAD_COLOR)
+    assert max(image.shape[:2]) <= 160  # the clip is 640 x 360
+    assert image.shape[:2] == (90, 160)  # the aspect ratio kept

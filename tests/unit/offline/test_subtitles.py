@@ -23,7 +23,10 @@ def test_cues_start_at_their_line_and_end_by_the_end_of_the_video() -> None:
     assert [start for start, _, _ in timed] == [0.0, 4.5]
     assert all(end <= 5.28 for _, end, _ in timed)
     assert timed[-1][1] == 5.28  # cut: reading it would take longer
-    assert timed[0][1] <= 4.5  # never past the next cue
+    # Lines closer together than their reading time (5 words: 1.75 s): cut at the next cue.
+    close = [line(0.0, "The frame is mostly green."), line(1.0, "Something moves.")]
+    first, _ = cues(transcript_lines(close, "offline", 0.0), until=5.28)
+    assert first[:2] == (0.0, 1.0)
 
 
 def test_vtt_and_srt_carry_the_same_cues(tmp_path: Path) -> None:

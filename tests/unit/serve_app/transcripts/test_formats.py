@@ -22,3 +22,13 @@ def test_webvtt_and_srt() -> None:
     assert "&lt;b> &amp; → arrow" in vtt
     srt = to_srt(lines)
     assert srt.startswith("1\n01:01:01,250 --> 01:01:03,350\nHour mark <b> & --> arrow\n")
+
+
+def test_until_cuts_the_last_cue_at_the_end_of_the_recording() -> None:
+    lines = [line(1, 4.0, "one two three"), line(2, 9.0, "a line of eight words said right here")]
+    assert cue_times(lines) == [(4.0, 5.5), (9.0, 11.8)]
+    assert cue_times(lines, until=10.0) == [(4.0, 5.5), (9.0, 10.0)]
+    # A line at or after the end lasts no time rather than ending before it starts.
+    assert cue_times([line(1, 12.0, "late")], until=10.0) == [(12.0, 12.0)]
+    assert "00:00:09.000 --> 00:00:10.000" in to_webvtt(lines, until=10.0)
+    assert "00:00:09,000 --> 00:00:10,000" in to_srt(lines, until=10.0)
