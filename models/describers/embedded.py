@@ -35,12 +35,14 @@ from models.describers.scene_phrases import (
     Fact,
     answer_question,
     compose,
+    is_cut,
     notable_facts,
+    spoken_count,
 )
 from models.describers.screen_text import ScreenTextReader, shared_reader
 from models.describers.text_phrases import text_answer, text_facts
 from models.describers.text_watch import TextNews, TextWatch
-from models.describers.view_changes import Presence, drop_recent, vary_focus
+from models.describers.view_changes import Presence, drop_recent
 from models.messages import SKIP_ANSWER, DescribeRequest, DescriberOutput, TextDelta, TimedFrame
 
 
@@ -51,9 +53,8 @@ class StreamMemory:
     cues: SceneCues | None = None
     text: TextWatch = field(default_factory=TextWatch)
     presence: Presence = field(default_factory=Presence)
-    last_lead: str | None = None
     last_text: str = ""
-    # Clauses of the last two answers: a state said twice running waits a window to recur.
+    # The clauses of the facts the last two answers spoke: drop_recent leaves those out.
     recent: deque[set[str]] = field(default_factory=lambda: deque(maxlen=2))
     # A stream's cycles come one at a time, but nothing promises it: OCR runs outside the
     # describer-wide lock, so each stream's text state has its own.
@@ -110,8 +111,7 @@ class EmbeddedDescriber:
         with memory.lock:
             news = TextNews()
             if self.read_text:
-                shot = images[newest_shot_start(cues.cut_scores, self._meter.cut_threshold) :]
-                news = memory.text.update(self.text_reader(), shot)
+                news = memory.text.update(self.text_reader(), images[cues.shot_start :])
             previous, memory.cues = memory.cues, cues
             left = memory.presence.update(cues)
             with self._lock:  # the shared RNG
@@ -124,10 +124,10 @@ class EmbeddedDescriber:
                 else:
                     facts = notable_facts(previous, cues, request.hint, self.brightness_step)
                     facts = merge(facts, text_facts(news), left)
-                    facts = vary_focus(drop_recent(facts, memory.recent), memory.last_lead)
+                    facts = drop_recent(facts, memory.recent)
                     text = compose(facts, request.hint, self._rng, avoid=memory.last_text)
-                    memory.last_lead = facts[0][0] if facts else None
-                    memory.recent.append({clause for clause, _ in facts})
+                    spoken = facts[: spoken_count(request.hint)]
+                    memory.recent.append({clause for clause, _ in spoken})
                     memory.last_text = text
         yield from stream_pieces(text, self.words_per_piece)
 
@@ -144,16 +144,10 @@ class EmbeddedDescriber:
         return stream_id in self._memory
 
 
-def newest_shot_start(cut_scores: Sequence[float], cut_threshold: float) -> int:
-    """Index of the first frame after the window's last cut (0 when there is none)."""
-    cuts = [i + 1 for i, score in enumerate(cut_scores) if score >= cut_threshold]
-    return cuts[-1] if cuts else 0
-
-
 def merge(scene: list[Fact], text: list[Fact], left: Fact | None) -> list[Fact]:
     """Cuts first (they explain everything after), then text news (it says the most),
     then the rest, with someone leaving after any arrival."""
-    lead = 1 if scene and scene[0][0].startswith(("A cut", "Quick cuts")) else 0
+    lead = 1 if scene and is_cut(scene[0]) else 0
     rest = [*scene[lead:], left] if left else scene[lead:]
     return [*scene[:lead], *text, *rest]
 

@@ -39,6 +39,7 @@ class SceneCues:
     frame_count: int
     cut_scores: tuple[float, ...]
     cut_count: int
+    shot_start: int  # index of the newest shot's first frame (after the last cut, else 0)
     moving_fraction: float
     motion_px: float
     direction: str | None
@@ -94,7 +95,8 @@ class SceneCueMeter:
         thumbs = [cv2.resize(f, THUMB_SIZE, interpolation=cv2.INTER_AREA) for f in small]
         cut_scores = tuple(cut_score(a, b) for a, b in itertools.pairwise(thumbs))
         cut_indices = [i + 1 for i, s in enumerate(cut_scores) if s >= self.cut_threshold]
-        shot = small[cut_indices[-1] if cut_indices else 0 :]
+        shot_start = cut_indices[-1] if cut_indices else 0
+        shot = small[shot_start:]
         grays = [cv2.cvtColor(f, cv2.COLOR_BGR2GRAY) for f in shot]
         motion = self._motion(grays)
         first_luma = float(grays[0].mean()) / 255.0
@@ -103,6 +105,7 @@ class SceneCueMeter:
             frame_count=len(frames),
             cut_scores=cut_scores,
             cut_count=len(cut_indices),
+            shot_start=shot_start,
             moving_fraction=motion.moving_fraction,
             motion_px=motion.motion_px,
             direction=motion.direction,

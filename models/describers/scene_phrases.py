@@ -75,11 +75,15 @@ def compose(facts: list[Fact], hint: Intensity, rng: random.Random, avoid: str =
         return SKIP_ANSWER
     if hint is Intensity.MINIMAL:
         return facts[0][0] + "."
-    count = 2 if hint is Intensity.NORMAL else 1
     return " ".join(
         rng.choice([s for s in sentences if s not in avoid] or sentences)
-        for _, sentences in facts[:count]
+        for _, sentences in facts[: spoken_count(hint)]
     )
+
+
+def spoken_count(hint: Intensity) -> int:
+    """How many of the leading facts :func:`compose` speaks for ``hint``."""
+    return 2 if hint is Intensity.NORMAL else 1
 
 
 def cut_fact(cut_count: int) -> Fact:
@@ -99,6 +103,10 @@ def cut_fact(cut_count: int) -> Fact:
             "The view switches to a different shot.",
         ),
     )
+
+
+def is_cut(fact: Fact) -> bool:
+    return fact[0].startswith(("A cut", "Quick cuts"))
 
 
 def who(people_count: int, face_count: int) -> str | None:

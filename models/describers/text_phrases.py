@@ -111,8 +111,9 @@ def gone_fact(lines: tuple[TextLine, ...]) -> Fact:
 
 
 ABOUT_TEXT = re.compile(
-    r"\b(text|say|says|written|writing|read|reads|words?|score|scores|clock|time|caption|"
-    r"captions|sign|signs|title)\b",
+    # Not "say", "read" or "time": "what would you say is going on?" and "is it night time?"
+    # are about the scene, and must not get "I can't read any text".
+    r"\b(text|written|writing|words?|score(?:board)?s?|clock|captions?|signs?|titles?)\b",
     re.IGNORECASE,
 )
 

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from models.describers.scene_cues import resize_to_width
+
 Box = tuple[int, int, int, int]  # x, y, width, height in the frame's own pixels
 GATE_WIDTH_PX = 320  # the analysis width: 4 px high here is 8 px at 640, the OCR's limit
 # Mean absolute grey difference (0-255) in a cell of a candidate (half its height square)
@@ -30,25 +32,26 @@ class TextRegions:
     boxes: tuple[Box, ...]
     gray: np.ndarray
     scale: float  # gate pixels per frame pixel
-
-    def to_frame(self, box: Box) -> Box:
-        x, y, w, h = (round(v / self.scale) for v in box)
-        return x, y, w, h
+    steady: bool = False  # only strokes that held still since ``before`` were kept
 
 
 def find_text_regions(frame: np.ndarray, before: np.ndarray | None = None) -> TextRegions:
     """Text-like blobs of a BGR frame, at most 64 (a frame with more is texture, not text).
 
-    With ``before`` (the gate's grey picture of an earlier frame of the same shot) only
-    strokes whose pixels held still count: an overlay or a sign in a steady shot keeps its
-    strokes while the scene behind moves, grass and fur in motion lose theirs.
+    With ``before`` (the gate's grey picture of an earlier frame of the same shot, the
+    shape of this frame's: ``resize_to_width(earlier, GATE_WIDTH_PX, like=frame)`` in grey)
+    only strokes whose pixels held still count: an overlay or a sign in a steady shot keeps
+    its strokes while the scene behind moves, grass and fur in motion lose theirs. ``steady``
+    says whether that mask was applied.
     """
-    gray, scale = gate_gray(frame)
+    gray = cv2.cvtColor(resize_to_width(frame, GATE_WIDTH_PX), cv2.COLOR_BGR2GRAY)
+    scale = GATE_WIDTH_PX / frame.shape[1]
     gradient = cv2.morphologyEx(gray, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8))
     if float(gradient.max()) < 40:  # a flat frame: Otsu would split noise
         return TextRegions((), gray, scale)
     _, strokes = cv2.threshold(gradient, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
-    if before is not None and before.shape == gray.shape:
+    steady = before is not None and before.shape == gray.shape
+    if steady:
         still = (cv2.absdiff(gray, before) <= STILL_LEVEL).astype(np.uint8) * 255
         strokes = cv2.bitwise_and(strokes, still)
     # Letters of a word sit a stroke or two apart: closing 9x1 joins them into one line.
@@ -64,15 +67,7 @@ def find_text_regions(frame: np.ndarray, before: np.ndarray | None = None) -> Te
             boxes.append((x, y, w, h))
     if len(boxes) > 64:
         boxes = []
-    return TextRegions(tuple(sorted(boxes, key=lambda b: (b[1], b[0]))), gray, scale)
-
-
-def gate_gray(frame: np.ndarray) -> tuple[np.ndarray, float]:
-    """The frame in grey at the gate's width, and the scale from frame to gate pixels."""
-    scale = GATE_WIDTH_PX / frame.shape[1]
-    size = (GATE_WIDTH_PX, max(1, round(frame.shape[0] * scale)))
-    small = frame if scale == 1.0 else cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
-    return cv2.cvtColor(small, cv2.COLOR_BGR2GRAY), scale
+    return TextRegions(tuple(sorted(boxes, key=lambda b: (b[1], b[0]))), gray, scale, steady)
 
 
 def overlaps(a: Box, b: Box, min_iou: float = 0.5) -> bool:

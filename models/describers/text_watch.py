@@ -22,13 +22,14 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from models.describers.scene_cues import resize_to_width
 from models.describers.screen_text import ScreenTextReader, TextLine
 from models.describers.text_regions import (
+    GATE_WIDTH_PX,
     Box,
     TextRegions,
     content_changed,
     find_text_regions,
-    gate_gray,
     overlaps,
 )
 
@@ -60,18 +61,25 @@ class TextWatch:
     # at the gate's half size to be sure of.
     _crops: dict[Box, np.ndarray] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        self._gap = self.full_every
+
     def update(self, reader: ScreenTextReader, shot: Sequence[np.ndarray]) -> TextNews:
         """``shot``: the window's frames since its last cut, oldest first, BGR."""
         newest = shot[-1]
         # Text candidates are strokes that held still since the shot's previous frame; right
         # after a cut there is none, so the gate waits for the next window's evidence.
-        before = gate_gray(shot[-2])[0] if len(shot) > 1 else None
+        # Both at the newest frame's gate size: an older frame decoded at half size can be a
+        # row off otherwise (640x269 gives 134 rows, its 320x135 half 135).
+        before = None
+        if len(shot) > 1:
+            small = resize_to_width(shot[-2], GATE_WIDTH_PX, like=newest)
+            before = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
         now = find_text_regions(newest, before)
-        steady = now.boxes if before is not None else ()
+        steady = now.boxes if now.steady else ()
         self._windows_since_full += 1
         news = TextNews()
-        gap = self._gap or self.full_every
-        if self._windows_since_full >= gap and self._has_new_text(now, steady):
+        if self._windows_since_full >= self._gap and self._has_new_text(now, steady):
             news = self._full_read(reader, newest, now)
         elif self.lines and self._checked is not None:  # also when a full read must wait
             news = self._reread_changed(reader, newest, now)
@@ -83,7 +91,7 @@ class TextWatch:
             return bool(steady)
         known = [gate_box(line.box, now.scale) for line in self.lines]
         for box in steady:
-            if any(overlaps(box, k, 0.3) for k in known):
+            if any(same_place(box, k) for k in known):
                 continue  # a known line: rereading it is cheaper
             matched = any(overlaps(box, s) for s in seen.boxes)
             if not matched or content_changed(seen.gray, now.gray, box):
@@ -115,11 +123,9 @@ class TextWatch:
         # Texture that looks like text (leaves, a textured wall) passes the gate again and
         # again in busy footage: each read that finds nothing new (known lines aside) waits
         # twice as long, up to max_full_every windows; new or changed text resets the pace.
-        gap = self._gap or self.full_every
         found = bool(appeared or changed)
-        self._gap = self.full_every if found else min(2 * gap, self.max_full_every)
-        gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
-        self._crops = {line.box: crop(gray, line.box) for line in self.lines}
+        self._gap = self.full_every if found else min(2 * self._gap, self.max_full_every)
+        self._crops = {line.box: gray_crop(frame, line.box) for line in self.lines}
         return TextNews(tuple(appeared), tuple(changed), tuple(gone))
 
     def _reread_changed(
@@ -128,8 +134,8 @@ class TextWatch:
         assert self._checked is not None
         if self._checked.gray.shape != now.gray.shape:
             return TextNews()
-        gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
-        moved = [line for line in self.lines if self._line_changed(line, gray)][: self.max_rereads]
+        moved = [line for line in self.lines if self._line_changed(line, frame)]
+        moved = moved[: self.max_rereads]
         if not moved:
             return TextNews()
         changed: list[tuple[TextLine, TextLine]] = []
@@ -137,22 +143,22 @@ class TextWatch:
         lines = list(self.lines)
         for old in moved:
             fresh = reader.reread(frame, old.box)
-            if fresh is not None:
-                self._crops[old.box] = crop(gray, old.box)
-            if fresh is not None and not same_text(fresh.text, old.text):
-                changed.append((old, fresh))
-                lines[lines.index(old)] = fresh
-            elif fresh is None:
-                lines.remove(old)  # unreadable now: forget it, say "gone" only when it is
+            if fresh is None:  # unreadable now: forget it, say "gone" only when it is
+                lines.remove(old)
                 if self._vanished(old, now):
                     gone.append(old)
+                continue
+            self._crops[old.box] = gray_crop(frame, old.box)
+            if not same_text(fresh.text, old.text):
+                changed.append((old, fresh))
+                lines[lines.index(old)] = fresh
         self.lines = tuple(lines)
         self._checked = TextRegions(self._checked.boxes, now.gray, now.scale)
         return TextNews((), tuple(changed), tuple(gone))
 
-    def _line_changed(self, line: TextLine, gray: np.ndarray) -> bool:
+    def _line_changed(self, line: TextLine, frame: np.ndarray) -> bool:
         before = self._crops.get(line.box)
-        now = crop(gray, line.box)
+        now = gray_crop(frame, line.box)
         if before is None or before.shape != now.shape:
             return True
         return content_changed(before, now, (0, 0, now.shape[1], now.shape[0]))
@@ -170,9 +176,13 @@ class TextWatch:
         )
 
 
-def crop(gray: np.ndarray, box: Box) -> np.ndarray:
+def gray_crop(frame: np.ndarray, box: Box) -> np.ndarray:
+    """The box of a BGR frame in grey (cropped first: converting the whole frame costs more)."""
     x, y, w, h = box
-    return gray[max(0, y) : y + h, max(0, x) : x + w].copy()
+    part = frame[max(0, y) : y + h, max(0, x) : x + w]
+    if part.size == 0:
+        return np.empty(part.shape[:2], np.uint8)
+    return cv2.cvtColor(part, cv2.COLOR_BGR2GRAY)
 
 
 def gate_box(box: Box, scale: float) -> Box:

@@ -1,9 +1,9 @@
-"""Who left the view, and which fact leads: the parts of the wording that need memory.
+"""Who left the view, and what was said lately: the parts of the wording that need memory.
 
 scene_phrases.py words one window against the last; this keeps a little more per stream so
-commentary is not a loop of the same lead: a person who was detected for two windows and is
-not any more is said to be out of view (hedged, as a detection it no longer makes), and the
-fact that led the last answer steps back when something else is worth saying.
+commentary is not a loop of the same words: a person who was detected for two windows and is
+not any more is said to be out of view (hedged, as a detection it no longer makes), and a
+fact spoken in the last answers is not spoken again (a cut aside).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from models.describers.scene_cues import SceneCues
-from models.describers.scene_phrases import Fact, who
+from models.describers.scene_phrases import Fact, is_cut, who
 
 
 @dataclass(slots=True)
@@ -51,18 +51,8 @@ def left_fact(someone: str) -> Fact:
 
 
 def drop_recent(facts: list[Fact], recent: Sequence[set[str]]) -> list[Fact]:
-    """Leave out lasting states said in the last answers (the same motion, the same light):
-    they are not news. Events (a cut, text that changed, someone arriving) have clauses of
-    their own each time or are worth repeating, so only exact repeats go."""
+    """Leave out every fact whose clause is in ``recent`` (the clauses the last answers
+    spoke), except a cut, which is always news. So a lasting state (the same motion, the
+    same light) is not repeated; other events go only when their clause repeats exactly."""
     said = set().union(*recent) if recent else set()
-    return [f for f in facts if f[0] not in said or f[0].startswith(("A cut", "Quick cuts"))]
-
-
-def vary_focus(facts: list[Fact], last_lead: str | None) -> list[Fact]:
-    """Move the fact that led last time behind the next one, so a lasting state (steady
-    motion, the same colour) does not open every answer; a cut always stays in front."""
-    if len(facts) < 2 or last_lead is None or facts[0][0] != last_lead:
-        return facts
-    if facts[0][0].startswith(("A cut", "Quick cuts")):
-        return facts
-    return [facts[1], facts[0], *facts[2:]]
+    return [f for f in facts if f[0] not in said or is_cut(f)]

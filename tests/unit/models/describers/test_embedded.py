@@ -49,32 +49,32 @@ def static_images() -> list[np.ndarray]:
 
 
 def test_it_is_a_describer_without_speech() -> None:
-    describer = EmbeddedDescriber()
+    describer = EmbeddedDescriber(read_text=False)
     assert isinstance(describer, Describer)
     assert describer.name == "embedded"
 
 
 def test_a_static_scene_is_described_once_then_skipped() -> None:
-    describer = EmbeddedDescriber()
+    describer = EmbeddedDescriber(read_text=False)
     assert answer(describer, request(static_images())) != SKIP_ANSWER
     assert answer(describer, request(static_images())) == SKIP_ANSWER
 
 
 def test_text_streams_in_word_groups() -> None:
-    pieces = list(EmbeddedDescriber().describe(request(static_images())))
+    pieces = list(EmbeddedDescriber(read_text=False).describe(request(static_images())))
     assert len(pieces) >= 2
     assert all(len(p.text.split()) <= 3 for p in pieces)
 
 
 def test_a_square_moving_right_is_commented_as_rightward_motion() -> None:
-    describer = EmbeddedDescriber()
+    describer = EmbeddedDescriber(read_text=False)
     answer(describer, request(static_images()))
     text = answer(describer, request([square_at(100 + 12 * i) for i in range(4)]))
     assert "to the right" in text
 
 
 def test_a_hard_cut_is_called_a_new_shot() -> None:
-    describer = EmbeddedDescriber()
+    describer = EmbeddedDescriber(read_text=False)
     blue = np.full((HEIGHT, WIDTH, 3), (200, 60, 20), np.uint8)
     red = np.full((HEIGHT, WIDTH, 3), (30, 30, 210), np.uint8)
     answer(describer, request([blue] * 4))
@@ -83,7 +83,7 @@ def test_a_hard_cut_is_called_a_new_shot() -> None:
 
 
 def test_a_fade_from_dark_is_called_brighter() -> None:
-    describer = EmbeddedDescriber()
+    describer = EmbeddedDescriber(read_text=False)
     scene = textured_background()
     dark = (scene * 0.15).astype(np.uint8)
     answer(describer, request([dark] * 4))
@@ -95,7 +95,10 @@ def test_a_fade_from_dark_is_called_brighter() -> None:
 
 def test_hints_set_the_length() -> None:
     images = [square_at(100 + 12 * i) for i in range(4)]
-    lengths = {hint: answer(EmbeddedDescriber(), request(images, hint=hint)) for hint in Intensity}
+    lengths = {
+        hint: answer(EmbeddedDescriber(read_text=False), request(images, hint=hint))
+        for hint in Intensity
+    }
     assert len(lengths[Intensity.MINIMAL].split()) <= 5
     assert lengths[Intensity.BRIEF].count(".") == 1
     assert lengths[Intensity.NORMAL].count(".") == 2
@@ -104,7 +107,7 @@ def test_hints_set_the_length() -> None:
 
 
 def test_state_is_kept_per_stream_and_close_stream_forgets_it() -> None:
-    describer = EmbeddedDescriber()
+    describer = EmbeddedDescriber(read_text=False)
     answer(describer, request(static_images(), stream_id="a"))
     # Stream b has not seen this scene yet, so it is described, not skipped.
     assert answer(describer, request(static_images(), stream_id="b")) != SKIP_ANSWER
@@ -115,7 +118,7 @@ def test_state_is_kept_per_stream_and_close_stream_forgets_it() -> None:
 
 
 def test_streams_beyond_the_cap_are_forgotten_oldest_first() -> None:
-    describer = EmbeddedDescriber(max_streams=2)
+    describer = EmbeddedDescriber(max_streams=2, read_text=False)
     for stream_id in ("a", "b", "c"):
         answer(describer, request(static_images(), stream_id=stream_id))
     assert not describer.knows_stream("a")
@@ -127,7 +130,7 @@ def test_the_same_seed_gives_the_same_words_and_templates_vary() -> None:
     windows = [clip[i : i + 4] for i in range(0, 17, 3)]
 
     def run(seed: int) -> list[str]:
-        describer = EmbeddedDescriber(seed=seed)
+        describer = EmbeddedDescriber(seed=seed, read_text=False)
         return [answer(describer, request(w)) for w in windows]
 
     first = run(seed=3)
@@ -138,7 +141,7 @@ def test_the_same_seed_gives_the_same_words_and_templates_vary() -> None:
 
 
 def test_a_question_is_answered_with_what_it_can_and_cannot_see() -> None:
-    describer = EmbeddedDescriber()
+    describer = EmbeddedDescriber(read_text=False)
     answer(describer, request(static_images()))
     text = answer(
         describer, request(static_images(), question="Who is there and what are they doing?")
@@ -150,14 +153,17 @@ def test_a_question_is_answered_with_what_it_can_and_cannot_see() -> None:
 
 def test_a_face_in_a_real_clip_is_hedged() -> None:
     frames = read_clip("carphone_pristine.mp4", range(0, 96))
-    texts = [answer(EmbeddedDescriber(), request(frames[i : i + 24 : 8])) for i in range(0, 96, 24)]
+    texts = [
+        answer(EmbeddedDescriber(read_text=False), request(frames[i : i + 24 : 8]))
+        for i in range(0, 96, 24)
+    ]
     mentions = [t for t in texts if "face" in t or "person" in t]
     assert mentions, texts
     assert all(re.search(r"appears|looks like|I think", t) for t in mentions)
 
 
 def test_a_cartoon_gets_no_people_and_no_names() -> None:
-    describer = EmbeddedDescriber()
+    describer = EmbeddedDescriber(read_text=False)
     clip = read_clip("bigbuckbunny.mp4", range(0, 132, 12))
     for start in range(0, 8, 4):
         text = answer(describer, request(clip[start : start + 4]))
@@ -165,7 +171,7 @@ def test_a_cartoon_gets_no_people_and_no_names() -> None:
 
 
 def test_no_frames_skip_and_bad_jpeg_raises() -> None:
-    describer = EmbeddedDescriber()
+    describer = EmbeddedDescriber(read_text=False)
     empty = DescribeRequest("s", (), Intensity.BRIEF, "", 64)
     assert "".join(p.text for p in describer.describe(empty)) == SKIP_ANSWER
     broken = DescribeRequest("s", (TimedFrame(b"not a jpeg", 0.0),), Intensity.BRIEF, "", 64)

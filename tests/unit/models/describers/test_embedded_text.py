@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
 
 from models.describers.embedded import EmbeddedDescriber
@@ -107,3 +108,14 @@ def test_text_reading_can_be_turned_off(reader: ScreenTextReader) -> None:
     calls = reader.calls
     text = answer(d, request([board(clock="12:04")] * 4, hint=Intensity.NORMAL))
     assert "12:04" not in text and reader.calls == calls
+
+
+def test_a_scene_question_with_no_text_on_screen_gets_a_scene_answer(
+    reader: ScreenTextReader,
+) -> None:
+    d = describer(reader)
+    dark = [np.full((360, 640, 3), 20, np.uint8)] * 4
+    answer(d, request(dark))
+    text = answer(d, request(dark, question="Is it night time?"))  # "time" is a text word
+    assert "can't read" not in text
+    assert "dark" in text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from rapidocr.utils import download_file
 
 from models.describers import screen_text
 from models.describers.screen_text import (
@@ -19,7 +20,7 @@ from tests.unit.models.describers.text_frames import board, jpeg_roundtrip
 @pytest.fixture(scope="module")
 def reader() -> ScreenTextReader:
     """Loaded once for the module, with every download path of rapidocr made to fail."""
-    download = pytest.importorskip("rapidocr.utils.download_file")
+    download = download_file
     original = download.DownloadFile.run
 
     def refuse(*_args: object, **_kwargs: object) -> None:

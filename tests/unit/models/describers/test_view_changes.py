@@ -1,15 +1,15 @@
-"""Presence says someone left only after a steady sighting; the lead and repeats rotate."""
+"""Presence says someone left only after a steady sighting; states just said are not repeated."""
 
 from __future__ import annotations
 
 import dataclasses
 
 from models.describers.scene_cues import SceneCues
-from models.describers.view_changes import Presence, drop_recent, vary_focus
+from models.describers.view_changes import Presence, drop_recent
 
 STILL = SceneCues(
-    frame_count=4, cut_scores=(0.1, 0.1, 0.1), cut_count=0, moving_fraction=0.0, motion_px=0.0,
-    direction=None, flow_coherence=0.0, camera_moves=False, brightness=0.5,
+    frame_count=4, cut_scores=(0.1, 0.1, 0.1), cut_count=0, shot_start=0, moving_fraction=0.0,
+    motion_px=0.0, direction=None, flow_coherence=0.0, camera_moves=False, brightness=0.5,
     brightness_change=0.0, colours=("green",), people_count=0, face_count=0,
 )  # fmt: skip
 FACE = dataclasses.replace(STILL, face_count=1)
@@ -32,15 +32,6 @@ def test_a_single_sighting_or_a_cut_is_not_an_exit() -> None:
     presence.update(FACE)
     presence.update(FACE)
     assert presence.update(CUT) is None  # a new shot, not someone leaving
-
-
-def test_the_last_lead_steps_back_but_a_cut_stays_first() -> None:
-    motion = ("Some movement to the right", ("Something moves to the right.",))
-    colour = ("Mostly green", ("The frame is mostly green.",))
-    cut = ("A cut to a new scene", ("The picture cuts to a new scene.",))
-    assert vary_focus([motion, colour], "Some movement to the right") == [colour, motion]
-    assert vary_focus([motion, colour], None) == [motion, colour]
-    assert vary_focus([cut, colour], "A cut to a new scene") == [cut, colour]
 
 
 def test_a_state_said_in_the_last_answers_is_not_said_again() -> None:
