@@ -73,7 +73,13 @@ def test_page_loads_without_console_errors(page: Any) -> None:
     wait_until(lambda: page.text_content("#backend"), lambda t: t and t != "…", 15, "backend shown")
     wait_until(lambda: page.text_content("#speech"), lambda t: t == "on", 15, "speech badge on")
     wait_until(lambda: page.text_content("#state"), lambda t: t == "live", 15, "state live")
-    page.wait_for_timeout(1000)  # let the first requests settle before judging the console
+    # The first requests settle (the picture is showing) before the console is judged.
+    wait_until(
+        lambda: page.evaluate("document.getElementById('video').naturalWidth"),
+        lambda w: w > 0,
+        20,
+        "the first frame shown",
+    )
     assert page.console_errors == []
 
 

@@ -20,6 +20,7 @@ function askForToken(why) {
   tokenAsked = new Promise((resolve) => {
     dialog.addEventListener("close", () => {
       const token = dialog.returnValue === "ok" ? $("token-input").value.trim() : "";
+      $("token-input").value = "";  // kept in sessionStorage only, not in the form
       if (token) sessionStorage.setItem(TOKEN_KEY, token);
       tokenAsked = null;
       resolve(token || null);

@@ -1,6 +1,6 @@
 // Speech: the shown stream's raw PCM, read over fetch and played gaplessly through Web
 // Audio. Off until "Start audio" is pressed (browsers allow sound only after a gesture).
-import { authHeaders } from "./api.js";
+import { authHeaders, errorOf } from "./api.js";
 import { $ } from "./dom.js";
 import { sleep } from "./retry.js";
 import { shownStreamUrl, view } from "./view.js";
@@ -61,8 +61,7 @@ async function audioLoop(signal) {
     try {
       const res = await fetch(shownStreamUrl("audio-stream"), { cache: "no-store", signal, headers: authHeaders() });
       if (res.status === 404) {
-        const body = await res.json().catch(() => ({}));
-        note(body.error || "speech is off");
+        note((await errorOf(res)).error);
         await sleep(10000, signal);
         continue;
       }

@@ -4,7 +4,8 @@
 // Media time as m:ss.s (the log's first column).
 export const fmtTime = (s) => {
   if (typeof s !== "number" || !isFinite(s)) return "–";
-  const m = Math.floor(s / 60), sec = s - m * 60;
+  const tenths = Math.round(s * 10);  // rounded first: 59.96 s is 1:00.0, never 0:60.0
+  const m = Math.floor(tenths / 600), sec = (tenths - m * 600) / 10;
   return `${m}:${sec.toFixed(1).padStart(4, "0")}`;
 };
 

@@ -1,13 +1,13 @@
 // What the page says about the shown stream outside the log: the header's pills, the
 // banner, and the figures under the video.
 import { setSpeechAvailable } from "./audio.js";
-import { $ } from "./dom.js";
+import { $, setText } from "./dom.js";
 import { fmtS } from "./format.js";
 import { shownId, streamPath, view } from "./view.js";
 
 // A source state's colour, for the state pill and the list's badges.
 export const TONES = { live: "ok", starting: "warn", reconnecting: "warn", failed: "bad", ended: "bad",
-                       stopped: "bad", missing: "bad", unreachable: "bad" };
+                       stopped: "bad", missing: "bad" };
 
 export function pill(id, text, tone) {
   $(id).textContent = text;
@@ -26,6 +26,7 @@ export function setSourceState(s, detail) {
 function bannerMessage() {
   const id = shownId(), why = view.detail ? ` (${view.detail})` : "";
   if (view.unreachable) return ["The service is not answering; retrying…", "bad"];
+  if (view.pollError) return [`The service refused the stream list: ${view.pollError}`, "bad"];
   switch (view.sourceState) {
     case "reconnecting": return [`Stream ${id} is reconnecting to its source${why}; video, commentary and audio resume on their own.`, ""];
     case "ended": return [`Stream ${id} has ended: its source finished${why}.`, "bad"];
@@ -40,14 +41,27 @@ export function showBanner() {
   const message = bannerMessage();
   $("banner").hidden = !message;
   if (!message) return;
-  $("banner-text").textContent = message[0];
+  setText($("banner-text"), message[0]);
   $("banner-text").className = message[1];
 }
 
 // The service can't be reached: said in the state pill and the banner.
 export function showUnreachable() {
   view.unreachable = true;
+  view.pollError = "";
   pill("state", "unreachable", "bad");
+  showBanner();
+}
+// The service answered a poll with an error: its own words, in the banner.
+export function showPollError(error) {
+  view.unreachable = false;
+  view.pollError = error;
+  showBanner();
+}
+// A poll was answered: whatever the banner said about the service no longer holds.
+export function showAnswering() {
+  view.unreachable = false;
+  view.pollError = "";
   showBanner();
 }
 

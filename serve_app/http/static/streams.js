@@ -1,8 +1,9 @@
 // The stream list: polled from the service, each item a link to its stream with its state
 // and a Delete button, and the form that adds a stream.
 import { apiWrite, authHeaders, errorOf, showError } from "./api.js";
-import { $ } from "./dom.js";
-import { pill, setSourceState, showStreamFigures, showStreamName, showUnreachable, TONES } from "./status.js";
+import { $, setText } from "./dom.js";
+import { pill, setSourceState, showAnswering, showPollError, showStreamFigures, showStreamName, showUnreachable,
+         TONES } from "./status.js";
 import { shownId, streamPath, view } from "./view.js";
 
 // Switching reconnects video, events and audio; main.js owns that and hands it in here,
@@ -13,32 +14,56 @@ export function useStreamSwitcher(switcher) {
 }
 
 // --- polling -------------------------------------------------------------------------------
-export async function pollStatus() {
+// Polls overlap (an add or a delete polls at once, between the timers' polls): each takes
+// the next number, and one that a later poll overtook drops what it got, so an older list
+// is never drawn over a newer one.
+let pollSeq = 0;
+
+// GET `path`: { body, latest }, or null when it failed (the banner says how) or was
+// overtaken before it failed. Only a fetch that could not reach the service is
+// "not answering"; an error answer is shown in the API's own words.
+async function poll(path) {
+  const mine = ++pollSeq;
+  let res;
   try {
-    const res = await fetch("/api/status", { cache: "no-store", headers: authHeaders() });
-    if (!res.ok) throw new Error(`status ${res.status}`);
-    const status = await res.json();
-    view.unreachable = false;
-    view.defaultId = status.default_stream;
-    const b = status.backend || {};
-    pill("backend", `${b.describer ?? "?"} · ${b.voice ?? "?"}`);
-    $("backend-pill").title = b.reason || "";
-    showStreamName();
-    renderStreams(status.streams || []);
+    res = await fetch(path, { cache: "no-store", headers: authHeaders() });
   } catch (err) {
-    showUnreachable();
+    if (mine === pollSeq) showUnreachable();
+    return null;
   }
+  if (!res.ok) {
+    const { error } = await errorOf(res);
+    if (mine === pollSeq) showPollError(error);
+    return null;
+  }
+  let body;
+  try {
+    body = await res.json();
+  } catch (err) {
+    if (mine === pollSeq) showPollError(`unreadable answer to ${path}: ${err.message}`);
+    return null;
+  }
+  if (mine === pollSeq) showAnswering();
+  return { body, latest: mine === pollSeq };
+}
+
+export async function pollStatus() {
+  const got = await poll("/api/status");
+  if (!got) return;
+  // The backends and the default stream hold even when a later poll overtook this one;
+  // its list does not.
+  const status = got.body;
+  view.defaultId = status.default_stream;
+  const b = status.backend || {};
+  pill("backend", `${b.describer ?? "?"} · ${b.voice ?? "?"}`);
+  $("backend-pill").title = b.reason || "";
+  showStreamName();
+  if (got.latest) renderStreams(status.streams || []);
 }
 export async function pollStreams() {
   if (document.hidden) return;  // a background tab does not poll
-  try {
-    const res = await fetch("/api/streams", { cache: "no-store", headers: authHeaders() });
-    if (!res.ok) throw new Error(`streams ${res.status}`);
-    view.unreachable = false;
-    renderStreams(await res.json());
-  } catch (err) {
-    showUnreachable();
-  }
+  const got = await poll("/api/streams");
+  if (got && got.latest) renderStreams(got.body);
 }
 
 // --- the list ------------------------------------------------------------------------------
@@ -59,7 +84,7 @@ export function renderStreams(streams) {
     if (streamList.children[i] !== li) streamList.insertBefore(li, streamList.children[i] || null);
   });
   markShown();
-  $("list-note").textContent = streams.length ? "" : "No streams yet.";
+  setText($("list-note"), streams.length ? "" : "No streams yet.");
   const shown = streams.find((s) => s.id === shownId());
   if (shown) showStreamFigures(shown);
   else if (shownId() && !view.unreachable) setSourceState("missing", `no stream ${shownId()}`);

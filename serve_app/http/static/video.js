@@ -1,8 +1,8 @@
 // The shown stream's video: MJPEG in an <img>, reconnected when it fails or freezes.
 //
 // The browser plays multipart MJPEG in an <img> by itself. Chromium fires no "load" per
-// frame, so a watchdog samples the picture: frozen (or blank) for 15 s means the
-// connection broke quietly, and it reconnects.
+// frame, so a watchdog samples the picture: frozen for 15 s means the connection broke
+// quietly, and it reconnects.
 import { $ } from "./dom.js";
 import { nextRetry, RETRY_MIN_MS } from "./retry.js";
 import { shownStreamUrl } from "./view.js";
@@ -16,6 +16,7 @@ let lastDigest = null, sameCount = 0, ticks = 0, videoRetryMs = RETRY_MIN_MS, vi
 export function connectVideo() {
   clearTimeout(videoTimer);
   sameCount = 0;
+  lastDigest = null;
   // A new URL each time: setting the same src again would not reconnect.
   video.src = `${shownStreamUrl("mjpeg")}?t=${Date.now()}`;
 }
@@ -45,7 +46,9 @@ setInterval(() => {
   if (showing) videoRetryMs = RETRY_MIN_MS;
   if (++ticks % STALL_CHECK_EVERY) return;
   const digest = showing ? frameDigest() : null;
-  sameCount = digest === lastDigest ? sameCount + 1 : 0;
+  // Only a picture that stays the same is frozen; before the first frame (or after a
+  // refused one) the "error" handler does the retrying.
+  sameCount = digest !== null && digest === lastDigest ? sameCount + 1 : 0;
   lastDigest = digest;
   if (sameCount >= STALL_CHECKS) connectVideo();
 }, 1000);

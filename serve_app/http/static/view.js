@@ -8,6 +8,7 @@ export const view = {
   defaultId: null,      // from /api/status
   streams: [],          // the last GET /api/streams
   sourceState: null, detail: "", eventsDown: false, unreachable: false,
+  pollError: "",        // the API's words when it refused the last poll
   delay: null,          // the shown stream's display delay (s), from its events or the list
   abort: new AbortController(),  // ends the shown stream's audio and asks on a switch
 };
